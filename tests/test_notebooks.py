@@ -1,0 +1,18 @@
+"""Every notebook in nbs/ is a test case: its cells are executed in order, as `nbdev_test` does, skipping
+cells flagged with settings.ini's `tst_flags` (slow|gpu). A failing cell's traceback is printed above
+pytest's failure report."""
+from pathlib import Path
+import pytest
+from nbdev.config import get_config
+from nbdev.test import test_nb as run_notebook  # renamed so pytest does not collect it
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
+
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook(nb: Path):
+    skip = get_config(path=ROOT).get('tst_flags', '').split('|')
+    ok, seconds = run_notebook(nb, skip_flags=[f for f in skip if f], showerr=True)
+    assert ok, f'{nb.name}: a cell failed (traceback above)'
