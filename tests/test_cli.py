@@ -14,7 +14,7 @@ def fpme(*args, cwd=None):
 def test_help_lists_every_subcommand():
     r = fpme('--help')
     assert r.returncode == 0
-    for cmd in ('demo', 'landmarks', 'prior'): assert f'    {cmd}' in r.stdout
+    for cmd in ('demo', 'landmarks', 'prior', 'synth'): assert f'    {cmd}' in r.stdout
 
 
 def test_demo_writes_the_pipeline(tmp_path):
@@ -70,3 +70,16 @@ def test_prior_overlay_and_errors(photos):
     assert r.returncode == 1 and 'no face found' in r.stderr and not (photos/'b.png').exists()
     r = fpme('prior', photos/'missing.png', '--out', photos/'m.png')
     assert r.returncode == 1 and 'no such file' in r.stderr
+
+
+def test_synth_writes_a_labelled_corpus_and_resumes(tmp_path):
+    import pandas as pd
+    r = fpme('synth', '--out', tmp_path/'c', '--clips', 3, '--size', 48, '--seed', 5)
+    assert r.returncode == 0, r.stderr
+    m = pd.read_csv(tmp_path/'c'/'manifest.csv')
+    assert len(m) == 3 and set(m.emotion3) <= {'negative', 'positive', 'surprise'} and (m.split == 'train').all()
+    first = (tmp_path/'c'/'00001'/'img000.png').read_bytes()
+    (tmp_path/'c'/'00001'/'landmarks.npy').unlink()
+    r = fpme('synth', '--out', tmp_path/'c', '--clips', 3, '--size', 48, '--seed', 5)
+    assert r.returncode == 0 and (tmp_path/'c'/'00001'/'img000.png').read_bytes() == first
+    assert pd.read_csv(tmp_path/'c'/'manifest.csv').drop(columns='path').equals(m.drop(columns='path'))
