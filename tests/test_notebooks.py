@@ -1,6 +1,7 @@
 """Every notebook in nbs/ is a test case: its cells are executed in order, as `nbdev_test` does, skipping
-cells flagged with settings.ini's `tst_flags` (slow|gpu). A failing cell's traceback is printed above
+cells flagged with settings.ini's `tst_flags` (slow, gpu). A failing cell's traceback is printed above
 pytest's failure report."""
+import re
 from pathlib import Path
 import pytest
 from nbdev.config import get_config
@@ -13,6 +14,6 @@ NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startsw
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook(nb: Path):
-    skip = get_config(path=ROOT).get('tst_flags', '').split('|')
+    skip = re.split(r'[\s|]+', get_config(path=ROOT).get('tst_flags', ''))  # nbdev 2 separates flags by spaces
     ok, seconds = run_notebook(nb, skip_flags=[f for f in skip if f], showerr=True)
     assert ok, f'{nb.name}: a cell failed (traceback above)'
