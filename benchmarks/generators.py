@@ -19,6 +19,9 @@ from fpme.losses import Perceptual, PERCEPTUAL_PRESETS
 from fpme.animate import animate
 
 
+FULL_MIN_SIZE = 128  # the full preset's 5-level hourglasses at scale 0.25 need at least 2**5 / 0.25 px
+
+
 def _sync(device):
     if device.type == 'cuda': torch.cuda.synchronize()
 
@@ -67,6 +70,8 @@ def main():
     for m in a.models:
         for preset in a.presets:
             for size in a.sizes:
+                if preset == 'full' and size < FULL_MIN_SIZE:
+                    print(f"{m:6s} {preset:6s} {size:4d} {'-':>14s} {'-':>17s}  (the full hourglasses need >= {FULL_MIN_SIZE} px)"); continue
                 slow = device.type == 'cpu' and preset == 'full' and size >= 128
                 steps, fps = bench(m, preset, size, a.batch, 1 if slow else a.repeats, device)
                 print(f"{m:6s} {preset:6s} {size:4d} {steps:14.3f} {fps:17.2f}", flush=True)
