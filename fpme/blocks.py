@@ -19,7 +19,8 @@ __all__ = ['BLUR_RADIUS', 'HEAD_KERNEL', 'KP_VARIANCE', 'COVARIANCE_EPS', 'HEATM
            'down_blocks', 'Hourglass', 'AntiAliasDown', 'heatmap_softmax', 'heatmap_mean', 'heatmap_covariance',
            'HeatmapPredictor', 'covariance_gaussians', 'motion_heatmaps', 'warp', 'resize', 'resize_flow',
            'apply_affine', 'sparse_motion', 'deform_sources', 'DenseMotion', 'warp_features', 'Generator',
-           'MotionModelConfig', 'MotionModel', 'n_params', 'part_sizes', 'profile_model', 'moving_blobs', 'overfit_l1']
+           'MotionModelConfig', 'min_frame_size', 'check_frame_size', 'MotionModel', 'n_params', 'part_sizes',
+           'profile_model', 'moving_blobs', 'overfit_l1']
 
 # %% ../nbs/05_blocks.ipynb #dbd5c932
 class SameBlock(nn.Sequential):
@@ -341,6 +342,21 @@ class MotionModelConfig:
     def smoke(cls, **overrides): return cls.preset('smoke', **overrides)
     @classmethod
     def full(cls, **overrides): return cls.preset('full', **overrides)
+
+# %% ../nbs/05_blocks.ipynb #231b6561
+def min_frame_size(cfg:MotionModelConfig)->int:
+    "The smallest frame side whose hourglasses (run at `scale_factor`) can halve `num_blocks` times, and the generator `gen_num_down_blocks` times."
+    return int(max(2 ** max(cfg.detector_num_blocks, cfg.dense_num_blocks) / cfg.scale_factor, 2 ** cfg.gen_num_down_blocks))
+
+def check_frame_size(cfg:MotionModelConfig, # a model configuration
+                     size:int # frame side in px
+                    )->int:
+    "Raise a clear error when frames of side `size` do not fit the configuration's hourglass depth; return `size`."
+    need = min_frame_size(cfg)
+    if size < need or size % need:
+        raise ValueError(f"frames of {size} px do not fit this model: its {max(cfg.detector_num_blocks, cfg.dense_num_blocks)}-level hourglasses "
+                         f"at scale {cfg.scale_factor} need a side that is a multiple of {need} px; use a larger size or a smaller preset")
+    return size
 
 # %% ../nbs/05_blocks.ipynb #d93bdce7
 @torch.no_grad()

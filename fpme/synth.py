@@ -23,7 +23,7 @@ __all__ = ['HELDOUT_PORTRAITS', 'LFW_HELDOUT_FRACTION', 'LFW_FACES', 'PORTRAIT_S
            'JITTER_ROTATE', 'JITTER_SMOOTH', 'DRIFT', 'NOISE_SIGMA', 'SYNTH_PRESETS', 'MANIFEST', 'Identity',
            'load_identities', 'face_frame', 'control_points', 'displacement', 'Programme', 'intensity',
            'sample_programme', 'programme_field', 'render', 'region_flow', 'programme_mask', 'SynthConfig',
-           'write_clip', 'make_corpus', 'frame_differences', 'plot_strip']
+           'write_clip', 'balanced_emotion', 'make_corpus', 'frame_differences', 'plot_strip']
 
 # %% ../nbs/04a_synth.ipynb #e51fe25e
 HELDOUT_PORTRAITS = ('grace_hopper', 'biden')  # template identities, never in training (one woman, one man)
@@ -284,6 +284,7 @@ class SynthConfig:
     stride: int = 4      # keep every n-th captured frame (1 = all)
     lfw: bool = True     # include LFW faces as identities
     seed: int = 0        # corpus seed
+    balanced: bool = False # cycle the MEGC2019 classes (negative, positive, surprise) clip by clip
 
 SYNTH_PRESETS = {  # scale -> corpus size
     'smoke': SynthConfig(size=64, clips=24, stride=4),
@@ -307,6 +308,14 @@ def write_clip(folder:Path, frames:np.ndarray, landmarks:np.ndarray):
     for t, f in enumerate(frames): cv2.imwrite(str(folder/f'img{t:03d}.png'), f)
     with atomic_write(folder/'landmarks.npy') as fh: np.save(fh, landmarks.astype(np.float32))
 
+# %% ../nbs/04a_synth.ipynb #c239c3ec
+def balanced_emotion(rng:np.random.Generator, # source of randomness
+                     i:int # clip index
+                    )->str:
+    "A fine emotion of MEGC2019 class `i mod 3` (negative, positive, surprise), drawn among that class's emotions."
+    cls = ('negative', 'positive', 'surprise')[i % 3]
+    return str(rng.choice(sorted(e for e, c in TO_EMOTION3.items() if c == cls)))
+
 # %% ../nbs/04a_synth.ipynb #fd1074aa
 def make_corpus(out:str|Path, # corpus folder (created)
                 cfg:SynthConfig=SynthConfig(), # size, clips, stride, seed
@@ -319,7 +328,8 @@ def make_corpus(out:str|Path, # corpus folder (created)
     rows = []
     for i in tqdm(range(cfg.clips), desc=f'synth {out.name}', unit='clip', disable=not progress):
         rng = np.random.default_rng([cfg.seed, i])
-        ident, p = idents[rng.integers(len(idents))], sample_programme(rng)
+        ident = idents[rng.integers(len(idents))]
+        p = sample_programme(rng, balanced_emotion(rng, i) if cfg.balanced else None)
         folder = out/f'{i:05d}'
         if not (folder/'landmarks.npy').is_file():
             frames, lms = render(ident, p)

@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 from tqdm import tqdm
 from .core import atomic_write, get_device, seed_everything, save_json
+from .blocks import check_frame_size
 from .fomm import FOMM, FOMMConfig
 from .mraa import MRAA, MRAAConfig
 from .losses import Perceptual, PERCEPTUAL_PRESETS, RandomTransform, equivariance_value, equivariance_jacobian, weighted_sum, LOSS_WEIGHTS
@@ -62,7 +63,9 @@ def make_config(model:str='fomm', prior:str='none', preset:str='smoke', **overri
 def build_model(cfg:TrainConfig)->nn.Module:
     "The generator of `cfg` (FOMM or MRAA, with its prior) at the preset's size."
     cls, ccls = MODELS[cfg.model]
-    return cls(replace(ccls.preset(cfg.preset), prior=cfg.prior))
+    mcfg = replace(ccls.preset(cfg.preset), prior=cfg.prior)
+    check_frame_size(mcfg, cfg.size)  # a clear error before any weight is built
+    return cls(mcfg)
 
 def image_size(cfg:TrainConfig)->int:
     "Frame side the run trains at."

@@ -12,9 +12,10 @@ def test_readme_is_rendered_from_index():
 def test_readme_has_the_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT/'README.md').read_text()
     cmds = re.findall(r'^pip install .*$', readme, flags=re.M)
-    assert any('fpme demo' in c for c in cmds), 'README lacks the main-job command'
+    assert any('fpme reproduce --scale smoke' in c for c in cmds), 'README lacks the main-job command'
     assert any(c.rstrip().endswith('pytest') for c in cmds), 'README lacks the test command'
-    assert 'README.md' in (ROOT/'.ci'/'run').read_text()
+    ci = (ROOT/'.ci'/'run').read_text()
+    assert 'README.md' in ci and 'fpme reproduce --scale smoke' in ci, 'CI must run the README test command and the smoke reproduction'
 
 
 def test_setup_keeps_torch_loose_and_constraints_pin_the_cpu_wheel():
