@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #38f76bf3
 from __future__ import annotations
-import contextlib, hashlib, json, os, random, tempfile
+import contextlib, hashlib, json, os, random, re, tempfile
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ROOT_ENV', 'CACHE_ENV', 'TEST_ENV', 'ROOT_MARKER', 'DIGEST_CHUNK', 'FIG_DPI', 'STAMP_FONTSIZE', 'LATEX_SPECIAL',
-           'SAMPLE_FACES', 'repo_root', 'project_path', 'in_test', 'figures_dir', 'tables_dir', 'runs_dir', 'cache_dir',
-           'get_device', 'seed_everything', 'atomic_write', 'save_json', 'save_npz', 'file_digest', 'array_digest',
+__all__ = ['ROOT_ENV', 'CACHE_ENV', 'TEST_ENV', 'ROOT_MARKER', 'WORKER_THREADS', 'DIGEST_CHUNK', 'FIG_DPI', 'GRID_DPI',
+           'STAMP_FONTSIZE', 'LATEX_SPECIAL', 'SAMPLE_FACES', 'INCLUDE', 'STAMP', 'repo_root', 'project_path',
+           'in_test', 'figures_dir', 'tables_dir', 'runs_dir', 'cache_dir', 'get_device', 'seed_everything',
+           'job_workers', 'parallel_map', 'atomic_write', 'save_json', 'save_npz', 'file_digest', 'array_digest',
            'save_figure', 'markdown_table', 'latex_table', 'save_result_table', 'sample_face', 'lfw_faces',
-           'notebook_markdown', 'write_readme']
+           'expand_includes', 'notebook_markdown', 'write_readme']
 
 # %% ../nbs/00_core.ipynb #99ea0319
 ROOT_ENV = 'FPME_ROOT'    # environment variable that overrides the project root
@@ -99,6 +100,33 @@ def seed_everything(seed:int # seed for Python, NumPy and torch (all devices)
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
+# %% ../nbs/00_core.ipynb #1ef5445b
+WORKER_THREADS = 1  # torch threads of each worker process of `parallel_map`
+
+def job_workers(device='cpu', # where the jobs run
+                jobs:int=1 # how many jobs there are
+               )->int:
+    "How many worker processes `parallel_map` uses: one per CPU core (at most one per job) on a CPU; none (in-process) on a GPU."
+    return max(1, min(jobs, os.cpu_count() or 1)) if get_device(device).type == 'cpu' else 1
+
+def _run_job(fn, args:tuple, threads:int):
+    torch.set_num_threads(threads)
+    return fn(*args)
+
+def parallel_map(fn, # an importable function
+                 jobs:list, # one tuple of positional arguments per call
+                 workers:int|None=None, # processes (default `job_workers('cpu', len(jobs))`); 1 runs in this process
+                 threads:int=WORKER_THREADS # torch threads per worker process
+                )->list:
+    "`[fn(*args) for args in jobs]`, in that order, computed by `workers` spawned processes when more than one."
+    jobs = list(jobs); workers = job_workers('cpu', len(jobs)) if workers is None else workers
+    if workers <= 1 or len(jobs) <= 1: return [fn(*args) for args in jobs]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from fpme.core import _run_job  # by its module name: a spawned worker imports it (this also holds when run from the notebook)
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context('spawn')) as pool:
+        return list(pool.map(_run_job, [fn] * len(jobs), jobs, [threads] * len(jobs)))
+
 # %% ../nbs/00_core.ipynb #69a7f95b
 @contextlib.contextmanager
 def atomic_write(path:str|Path, # final file path
@@ -148,13 +176,15 @@ def array_digest(a:np.ndarray # array to hash (shape and dtype count)
 
 # %% ../nbs/00_core.ipynb #7c1fad5a
 FIG_DPI = 150          # resolution of saved PNGs
+GRID_DPI = 90          # ... of figures that are grids of many small frames (Fig. 6, the ablation figure)
 STAMP_FONTSIZE = 6     # pt, the provenance line
 
 def save_figure(fig, # a matplotlib figure
                 name:str, # file stem, e.g. 'fig4_keypoints'
                 stamp:str='', # provenance written in the figure's corner
                 formats:tuple=('png', 'pdf'), # files to write
-                folder:Path|None=None # where (default `figures_dir()`)
+                folder:Path|None=None, # where (default `figures_dir()`)
+                dpi:int=FIG_DPI # PNG resolution (large grids of thumbnails need less)
                )->list[Path]:
     "Stamp a figure with its provenance and save it under `figures_dir()` as PNG and PDF (atomically, without timestamps)."
     from fpme import __version__
@@ -164,7 +194,7 @@ def save_figure(fig, # a matplotlib figure
     out = []
     for fmt in formats:
         meta = {'CreationDate': None} if fmt == 'pdf' else {}  # reproducible bytes: no timestamp
-        with atomic_write(folder/f'{name}.{fmt}') as f: fig.savefig(f, format=fmt, dpi=FIG_DPI, bbox_inches='tight', metadata=meta)
+        with atomic_write(folder/f'{name}.{fmt}') as f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches='tight', metadata=meta)
         out.append(folder/f'{name}.{fmt}')
     return out
 
@@ -235,15 +265,28 @@ def lfw_faces()->np.ndarray:
     return (data.lfw_subset()*255).round().astype(np.uint8)
 
 # %% ../nbs/00_core.ipynb #4d19073d
+INCLUDE = re.compile(r'^\{\{< include (\S+) >\}\}$', re.M)  # quarto's include shortcode, on a line of its own
+STAMP = re.compile(r'^<!-- (.*) -->\n', re.M)                # the provenance comment `save_result_table` writes
+
+def expand_includes(markdown:str, # Markdown text
+                    folder:Path # what include paths are relative to (the notebook's folder, as in quarto)
+                   )->str:
+    "Replace every `{{< include path >}}` line by that file's text, its provenance comment shown as an italic line."
+    def one(m):
+        f = Path(folder)/m.group(1)
+        if not f.is_file(): raise FileNotFoundError(f"{f}: included in the README's notebook but missing; run `fpme reproduce` or fix the path")
+        return STAMP.sub(lambda s: f'*{s.group(1)}*\n\n', f.read_text()).strip()
+    return INCLUDE.sub(one, markdown)
+
 def notebook_markdown(nb_path:str|Path # a notebook, usually nbs/index.ipynb
                      )->str:
-    "Render a notebook's markdown and code cells (not outputs, not `#|` directive lines) as Markdown."
+    "Render a notebook's markdown and code cells (not outputs, not `#|` directive lines) as Markdown; `{{< include f >}}` lines are expanded."
     nb = json.loads(Path(nb_path).read_text())
     parts = []
     for c in nb['cells']:
         src = ''.join(c['source']).strip()
         lines = [l for l in src.splitlines() if not l.startswith('#|')]
-        if c['cell_type'] == 'markdown': parts.append(src)
+        if c['cell_type'] == 'markdown': parts.append(expand_includes(src, Path(nb_path).parent))
         elif c['cell_type'] == 'code' and '#| hide' not in src and any(l.strip() for l in lines):
             parts.append('```python\n' + '\n'.join(lines).strip() + '\n```')
     return '\n\n'.join(parts) + '\n'

@@ -8,7 +8,7 @@ import hashlib, json, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from .core import runs_dir, in_test
+from .core import runs_dir, in_test, atomic_write, save_json, job_workers, parallel_map
 from .synth import make_corpus, SynthConfig, SYNTH_PRESETS, load_identities, render, Programme, programme_mask, HELDOUT_PORTRAITS, write_clip
 from .data import FramePairs, EMOTION3
 from .train import make_config, train, load_generator, CHECKPOINT
@@ -18,10 +18,11 @@ from .prior import pixel_to_norm
 
 # %% auto #0
 __all__ = ['EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'GENERATORS', 'PRIOR_NAMES', 'GENERATOR_NAMES',
-           'PROTOCOL_PER_CLASS', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale', 'experiment_scale', 'experiment_dir',
-           'Corpora', 'frame_size', 'corpora', 'generator_name', 'config_digest', 'generator_dir', 'generator_config',
-           'finished', 'trained_generators', 'templates', 'programme', 'ground_truth', 'source_keypoints', 'generate',
-           'protocol_clips', 'protocol_cases', 'megc_protocol', 'difference_overlay']
+           'TRUTH_KINDS', 'PROTOCOL_PER_CLASS', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale', 'experiment_scale',
+           'experiment_dir', 'Corpora', 'frame_size', 'corpora', 'generator_name', 'config_digest', 'run_settings',
+           'generator_dir', 'generator_config', 'finished', 'trained_generators', 'templates', 'programme',
+           'ground_truth', 'source_keypoints', 'generate', 'protocol_clips', 'protocol_cases', 'megc_protocol',
+           'difference_overlay']
 
 # %% ../nbs/10b_experiments.ipynb #73d04bc2
 @dataclass(frozen=True)
@@ -91,9 +92,19 @@ def config_digest(cfg, # a dataclass (e.g. a TrainConfig)
     "A short content digest of a configuration, to name its run folder."
     return hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True, default=str).encode()).hexdigest()[:n]
 
+def run_settings(cfg # a TrainConfig
+                )->dict:
+    "Everything that shapes a trained generator: the training config, the resolved model config of its preset, the perceptual loss's settings."
+    from dataclasses import replace
+    from fpme.train import MODELS
+    from fpme.losses import PERCEPTUAL_PRESETS
+    return dict(train=asdict(cfg), model=asdict(replace(MODELS[cfg.model][1].preset(cfg.preset), prior=cfg.prior)),
+                perceptual=PERCEPTUAL_PRESETS[cfg.preset])
+
 def generator_dir(scale:str, cfg)->Path:
-    "The run folder of a generator configuration: `generators/<model>_<prior>_seed<seed>_<digest>`."
-    return experiment_dir(scale)/'generators'/f'{cfg.model}_{cfg.prior}_seed{cfg.seed}_{config_digest(cfg)}'
+    "The run folder of a generator configuration: `generators/<model>_<prior>_seed<seed>_<digest>` (digest of `run_settings`: a changed preset width trains anew)."
+    d = hashlib.sha256(json.dumps(run_settings(cfg), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return experiment_dir(scale)/'generators'/f'{cfg.model}_{cfg.prior}_seed{cfg.seed}_{d}'
 
 def generator_config(scale:str, model:str, prior:str, seed:int, steps:int|None=None):
     "The training configuration of one generator at a scale (same data, steps and seed rule for all six)."
@@ -105,24 +116,32 @@ def finished(out:Path, steps:int)->bool:
     "Whether a run folder holds a checkpoint of at least `steps` steps."
     return (out/CHECKPOINT).is_file() and torch.load(out/CHECKPOINT, map_location='cpu', weights_only=False)['step'] >= steps
 
+def _train_run(scale:str, model:str, prior:str, seed:int, steps:int|None, device, progress:bool)->float:
+    "Train (or resume) one run of a scale; the seconds it took (a `parallel_map` job)."
+    cfg = generator_config(scale, model, prior, seed, steps); out = generator_dir(scale, cfg)
+    d = corpora(scale); pairs = FramePairs(d.train, size=d.size).prepare()
+    t0 = time.time(); train(cfg, pairs, out, device, resume=(out/CHECKPOINT).is_file(), progress=progress)
+    return time.time() - t0
+
 def trained_generators(scale:str, # 'smoke' or 'full'
                        device='auto', # where to train the missing ones
                        seeds:tuple|None=None, # default: the scale's seeds
                        steps:int|None=None, # default: the scale's steps
                        generators:tuple=GENERATORS, # (model, prior) pairs
-                       progress:bool=False # show training bars
+                       progress:bool=False, # show training bars (one process) or a line per finished run
+                       workers:int|None=None # training processes (default `job_workers`: one per core on a CPU, one on a GPU)
                       )->dict:
     "Run folders of every (model, prior, seed), training (or resuming) the missing ones on the training corpus."
     _, sc = experiment_scale(scale); seeds = sc.seeds if seeds is None else seeds
-    runs, pairs = {}, None
-    for model, prior in generators:
-        for seed in seeds:
-            cfg = generator_config(scale, model, prior, seed, steps); out = generator_dir(scale, cfg)
-            if not finished(out, cfg.steps):
-                if pairs is None: d = corpora(scale); pairs = FramePairs(d.train, size=d.size).prepare()
-                t0 = time.time(); train(cfg, pairs, out, device, resume=(out/CHECKPOINT).is_file(), progress=progress)
-                print(f"trained {generator_name(model, prior)} seed {seed}: {cfg.steps} steps in {time.time() - t0:.0f} s")
-            runs[(model, prior, seed)] = out
+    runs = {(m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps)) for m, p in generators for s in seeds}
+    todo = [k for k, out in runs.items() if not finished(out, generator_config(scale, *k, steps).steps)]
+    workers = job_workers(device, len(todo)) if workers is None else workers
+    if todo: print(f"training {len(todo)} generator run(s) in {min(workers, len(todo))} process(es)", flush=True)
+    t0 = time.time()
+    from fpme.experiments import _train_run  # by its module name: worker processes import it
+    secs = parallel_map(_train_run, [(scale, *k, steps, device, progress and workers <= 1) for k in todo], workers)
+    for k, s in zip(todo, secs): print(f"trained {generator_name(*k[:2])} seed {k[2]}: {generator_config(scale, *k, steps).steps} steps in {s:.0f} s")
+    if todo: print(f"all trained in {time.time() - t0:.0f} s")
     return runs
 
 # %% ../nbs/10b_experiments.ipynb #1a93fa06
@@ -137,12 +156,16 @@ def programme(row)->Programme:
         raise ValueError(f"clip {row.clip_id} has no AU programme: ground truth exists only for the synthetic corpus")
     return Programme(**json.loads(row.programme))
 
+TRUTH_KINDS = ('motion', 'expression')  # every movement of the driving clip, or its AU programme alone
+
 def ground_truth(template, # an Identity
-                 row # a synthetic clip-table row (itertuples)
+                 row, # a synthetic clip-table row (itertuples)
+                 kind:str='motion' # 'motion': every movement of the driving clip (AUs, head jitter, blink), no noise or drift; 'expression': the AUs alone
                 )->tuple[np.ndarray, np.ndarray]:
-    "The template performing the clip's programme without nuisances, at the clip's stored frame rate: (T, H, W) uint8 and the AU-region mask."
+    "What a perfect transfer of the clip onto the template looks like, at the clip's stored frame rate: (T, H, W) uint8, and the AU-region mask."
+    if kind not in TRUTH_KINDS: raise ValueError(f"unknown ground-truth kind {kind!r}; choose one of {TRUTH_KINDS}")
     p = programme(row)
-    frames, _ = render(template, p, nuisance=False)
+    frames, _ = render(template, p, nuisance=kind == 'motion', photometric=False)
     return frames[::int(round(p.fps / row.fps))], programme_mask(template, p)
 
 # %% ../nbs/10b_experiments.ipynb #367bae66
@@ -212,11 +235,21 @@ def megc_protocol(scale:str, # 'smoke' or 'full'
                 write_clip(folder, generate(net, t, drivers[r.clip_id], intensity), np.broadcast_to(t.landmarks, (int(r.n_frames), *t.landmarks.shape)))
             rows.append(_protocol_row(folder, model, prior, seed, case, t, r, n))
     generated = pd.DataFrame(rows); save_table(generated, out/'generated.csv')
+    key = _scores_key(generated)
+    if (out/'scores.json').is_file() and json.loads((out/'scores.json').read_text()).get('key') == key:
+        return generated, pd.read_csv(out/'scores.csv')   # scored before: same clips, same scoring code
     truths = {case: ground_truth(t, r) for case, t, r in cases}
     scores = pd.DataFrame([dict(case=g.case, template=g.template, driving_clip=g.driving_clip, emotion3=g.emotion3, generator=g.generator,
                                 model=g.model, prior=g.prior, seed=g.seed, **score_clip(read_clip(g.path), *truths[g.case])) for g in generated.itertuples()])
-    scores.to_csv(out/'scores.csv', index=False)
+    with atomic_write(out/'scores.csv', 'w') as f: scores.to_csv(f, index=False)
+    save_json({'key': key}, out/'scores.json')
     return generated, scores
+
+def _scores_key(generated:pd.DataFrame)->str:
+    "What the protocol's scores depend on: the generated clips (their folders name run and case) and the code of the scores and ground truth."
+    import inspect, fpme.metrics, fpme.synth
+    code = inspect.getsource(fpme.metrics) + inspect.getsource(fpme.synth) + inspect.getsource(ground_truth)
+    return hashlib.sha256((generated.to_csv(index=False) + code).encode()).hexdigest()
 
 # %% ../nbs/10b_experiments.ipynb #9a63f7c3
 DIFF_GAIN = 8        # differences amplified this much before colouring (micro motion is a few grey levels)

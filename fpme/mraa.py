@@ -18,7 +18,7 @@ __all__ = ['MRAA_SMOKE', 'PCA_EPS', 'VARIANCE_FLOOR', 'MRAAConfig', 'pca_affine'
 MRAA_SMOKE = dict(  # 64×64 on a 2-core CPU; widths chosen from profile_model (see "Sizes and profile" below)
     detector_block_expansion=32, detector_max_features=256, detector_num_blocks=3,  # 16×16 → 2×2
     dense_block_expansion=32, dense_max_features=256, dense_num_blocks=3,
-    gen_block_expansion=32, gen_max_features=128, gen_num_down_blocks=2, gen_num_bottleneck_blocks=2,
+    gen_block_expansion=16, gen_max_features=64, gen_num_down_blocks=2, gen_num_bottleneck_blocks=2,  # 64 → 16 px
     bg_block_expansion=16, bg_max_features=128, bg_num_blocks=3)
 
 @dataclass

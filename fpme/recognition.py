@@ -18,7 +18,8 @@ from .data import ClipSamples, EMOTION3
 __all__ = ['R2PLUS1D_STEM_MID', 'STAGE_WIDTHS', 'BACKBONES', 'uf1', 'RECOGNITION_PRESETS', 'Conv3DSimple', 'Conv3DNoTemporal',
            'Conv2Plus1D', 'mid_width', 'BasicBlock', 'basic_stem', 'r2plus1d_stem', 'VideoResNet', 'r3d_18', 'mc3_18',
            'r2plus1d_18', 'load_backbone_weights', 'accuracy', 'f1_macro', 'uar', 'RecognitionConfig',
-           'recognition_config', 'load_samples', 'train_recognizer', 'predict', 'subject_folds', 'loso_evaluate']
+           'recognition_config', 'load_samples', 'train_recognizer', 'predict', 'fit_predict', 'subject_folds',
+           'loso_evaluate']
 
 # %% ../nbs/15_recognition.ipynb #1da7f12b
 class Conv3DSimple(nn.Conv3d):
@@ -209,6 +210,18 @@ def predict(model:VideoResNet, clips:torch.Tensor, batch_size:int=64)->np.ndarra
     "Predicted class indices of clips (N, 3, T, S, S)."
     dev = next(model.parameters()).device
     return torch.cat([model(clips[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(clips), batch_size)]).numpy()
+
+# %% ../nbs/15_recognition.ipynb #6b36b040
+def fit_predict(cfg:RecognitionConfig, # what to train
+                real:tuple, # (clips, labels) of the real training data
+                gen:tuple|None, # (clips, labels) of generated data, or None
+                lam:float, # λ, the weight of L_gen
+                device, # where to train
+                tests:tuple # clip tensors (N, 3, T, S, S) to predict after training
+               )->list[np.ndarray]:
+    "Train one recogniser (`train_recognizer`) and return its predicted classes on each test set: a `parallel_map` job."
+    m = train_recognizer(cfg, real, gen, lam, device)
+    return [predict(m, x) for x in tests]
 
 # %% ../nbs/15_recognition.ipynb #7f1560b7
 def subject_folds(table:pd.DataFrame, # clip table

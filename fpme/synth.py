@@ -237,9 +237,11 @@ def _blink(ident:Identity, p:Programme)->tuple[np.ndarray, np.ndarray, np.ndarra
 # %% ../nbs/04a_synth.ipynb #5bd7cf4d
 def render(ident:Identity, # the face that performs
            p:Programme,    # what it performs
-           nuisance:bool=True # add head jitter, blink, drift and noise (off: the pure expression, for ground truth)
+           nuisance:bool=True, # add the clip's nuisance motion (head jitter, blink) and, by default, its photometric nuisances
+           photometric:bool|None=None # add illumination drift and sensor noise (default: as `nuisance`)
           )->tuple[np.ndarray, np.ndarray]:
     "Frames (T, size, size) uint8 and exact landmarks (T, 68, 2) of `ident` performing `p`."
+    photometric = nuisance if photometric is None else photometric
     h, w = ident.image.shape; grid = np.stack(np.meshgrid(np.arange(w, dtype=float), np.arange(h, dtype=float)), -1)
     pos, disp, r = programme_field(ident, p); a = intensity(p)
     bpos, bdisp, close = _blink(ident, p) if nuisance else (np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(p.n_frames))
@@ -252,7 +254,7 @@ def render(ident:Identity, # the face that performs
         src = (grid - c - shift) @ Rm + c                                  # undo the head jitter (Rm orthogonal)
         src = src - displacement(src, pos, a[t] * disp, r) - displacement(src, bpos, close[t] * bdisp, r)
         f = cv2.remap(img, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if nuisance: f = f * (1 + DRIFT * walk[t, 3]) + rng.normal(0, NOISE_SIGMA, f.shape)
+        if photometric: f = f * (1 + DRIFT * walk[t, 3]) + rng.normal(0, NOISE_SIGMA, f.shape)
         frames.append(np.clip(f.round(), 0, 255).astype(np.uint8))
         moved = ident.landmarks + displacement(ident.landmarks, pos, a[t] * disp, r) + displacement(ident.landmarks, bpos, close[t] * bdisp, r)
         lms.append((moved - c) @ Rm.T + c + shift)
