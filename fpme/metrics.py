@@ -94,8 +94,10 @@ def motion_transfer(generated, truth, # clips of one shape
 # %% ../nbs/10_metrics.ipynb #8a20516d
 def mean_ci(values, # one number per independent unit (clip, seed)
             confidence:float=0.95)->tuple[float, float, float]:
-    "Mean and its Student-t confidence interval (lo, hi); a single value has an infinite interval."
-    v = np.asarray(values, float); m = float(v.mean())
+    "Mean and its Student-t confidence interval (lo, hi); a single value has an infinite interval, no value gives NaNs."
+    v = np.asarray(values, float)
+    if not len(v): return (float('nan'),) * 3  # e.g. every clip of a generator was still: nothing to average
+    m = float(v.mean())
     if len(v) < 2: return m, -np.inf, np.inf
     h = stats.sem(v) * stats.t.ppf((1 + confidence) / 2, len(v) - 1)
     return m, m - h, m + h

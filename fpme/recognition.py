@@ -164,7 +164,7 @@ class RecognitionConfig:
 
 RECOGNITION_PRESETS = {
     'full': RecognitionConfig(),
-    'smoke': RecognitionConfig(width=0.25, size=32, frames=8, batch_size=8, lr=1e-3, steps=60, decay_every=40)}  # a 2-core CPU
+    'smoke': RecognitionConfig(width=0.25, size=32, frames=8, batch_size=8, lr=1e-3, steps=30, decay_every=20)}  # a 2-core CPU
 
 def recognition_config(preset:str, backbone:str, **overrides)->RecognitionConfig:
     "The preset's configuration for a backbone, with overrides."
