@@ -9,9 +9,10 @@ import numpy as np, pandas as pd
 from scipy import stats as sps
 
 # %% auto #0
-__all__ = ['Z_CRITICAL', 'EXPERT_COLUMNS', 'SCORE_MAX', 'VOTE_COLUMNS', 'ARTEFACT_SCALE', 'preference_rate', 'voting_rate',
-           'z_statistic', 'binomial_p', 'z_test', 'expert_normalized', 'read_expert_sheet', 'expert_table',
-           'check_votes', 'read_votes', 'sample_votes', 'comparison_table', 'simulate_votes', 'simulate_expert_sheet']
+__all__ = ['Z_CRITICAL', 'EXPERT_COLUMNS', 'SCORE_MAX', 'TOTALS_COLUMNS', 'VOTE_COLUMNS', 'ARTEFACT_SCALE', 'preference_rate',
+           'voting_rate', 'z_statistic', 'binomial_p', 'z_test', 'expert_normalized', 'read_expert_sheet',
+           'expert_table', 'read_expert_totals', 'check_votes', 'read_votes', 'sample_votes', 'comparison_table',
+           'simulate_votes', 'simulate_expert_sheet']
 
 # %% ../nbs/13_stats.ipynb #6072ced3
 Z_CRITICAL = 1.65  # one-sided critical value at α = 0.05 (Sec. IV-F)
@@ -109,6 +110,24 @@ def expert_table(sheet:pd.DataFrame # `read_expert_sheet`'s table
     for g, d in per.groupby('generator', sort=False):
         rows.append({'generator': g, **{f'{e} score': int(x) for e, x in zip(d.expert, d.score)}, 'max per expert': int(d['max'].iloc[0]),
                      'normalised overall': expert_normalized(d)})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/13_stats.ipynb #8a059e55
+TOTALS_COLUMNS = ('generator', 'expert', 'score', 'max')
+
+def read_expert_totals(path:str|Path # CSV with TOTALS_COLUMNS: one row per (generator, expert)
+                      )->pd.DataFrame:
+    "Per-expert totals (as a paper prints them) → one row per generator: each expert's score, the maximum, the normalised overall."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no expert totals here")
+    df = pd.read_csv(path, comment='#')
+    missing = [c for c in TOTALS_COLUMNS if c not in df]
+    if missing: raise ValueError(f"{path}: columns {missing} are missing; expert totals have {list(TOTALS_COLUMNS)}")
+    rows = []
+    for g, d in df.groupby('generator', sort=False):
+        try: norm = expert_normalized(d)
+        except ValueError as e: raise ValueError(f"{path}, generator {g!r}: {e}") from None
+        rows.append({'generator': g, **{f'{e} score': x for e, x in zip(d.expert, d.score)}, 'max per expert': d['max'].max(), 'normalised overall': norm})
     return pd.DataFrame(rows)
 
 # %% ../nbs/13_stats.ipynb #d7596977
