@@ -112,7 +112,7 @@ def expert_table(sheet:pd.DataFrame # `read_expert_sheet`'s table
                      'normalised overall': expert_normalized(d)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/13_stats.ipynb #8a059e55
+# %% ../nbs/13_stats.ipynb #ccc03564
 TOTALS_COLUMNS = ('generator', 'expert', 'score', 'max')
 
 def read_expert_totals(path:str|Path # CSV with TOTALS_COLUMNS: one row per (generator, expert)
