@@ -10,9 +10,9 @@ from scipy import stats as sps
 
 # %% auto #0
 __all__ = ['Z_CRITICAL', 'EXPERT_COLUMNS', 'SCORE_MAX', 'TOTALS_COLUMNS', 'VOTE_COLUMNS', 'ARTEFACT_SCALE', 'preference_rate',
-           'voting_rate', 'z_statistic', 'binomial_p', 'z_test', 'expert_normalized', 'read_expert_sheet',
-           'expert_table', 'read_expert_totals', 'check_votes', 'read_votes', 'sample_votes', 'comparison_table',
-           'simulate_votes', 'simulate_expert_sheet']
+           'voting_rate', 'z_statistic', 'binomial_p', 'z_test', 'expert_normalized', 'read_checked_csv',
+           'read_expert_sheet', 'expert_table', 'totals_table', 'read_expert_totals', 'check_votes', 'read_votes',
+           'sample_votes', 'comparison_table', 'simulate_votes', 'simulate_expert_sheet']
 
 # %% ../nbs/13_stats.ipynb #6072ced3
 Z_CRITICAL = 1.65  # one-sided critical value at α = 0.05 (Sec. IV-F)
@@ -88,14 +88,22 @@ def expert_normalized(pairs # (score, max) per expert: a list of pairs, an (E, 2
 EXPERT_COLUMNS = ('expert', 'generator', 'video', 'upper', 'lower', 'noise')
 SCORE_MAX = 3  # each expert grade is 0-3
 
+def read_checked_csv(path:str|Path, # a CSV file (`#` starts a comment)
+                     columns:tuple, # columns it must have
+                     what:str # what the file is, for the errors ("an expert sheet")
+                    )->pd.DataFrame:
+    "A CSV that must exist and hold `columns`; the errors name the file and what it should hold."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no file here; expected {what}")
+    df = pd.read_csv(path, comment='#')
+    missing = [c for c in columns if c not in df]
+    if missing: raise ValueError(f"{path}: columns {missing} are missing; {what} has {list(columns)}")
+    return df
+
 def read_expert_sheet(path:str|Path # CSV with EXPERT_COLUMNS
                      )->pd.DataFrame:
     "Read and check an expert sheet; a bad row or column is named with what to do."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no expert sheet here")
-    df = pd.read_csv(path, comment='#')
-    missing = [c for c in EXPERT_COLUMNS if c not in df]
-    if missing: raise ValueError(f"{path}: columns {missing} are missing; an expert sheet has {list(EXPERT_COLUMNS)}")
+    df = read_checked_csv(path, EXPERT_COLUMNS, 'an expert sheet')
     for c in ('upper', 'lower', 'noise'):
         bad = df[~df[c].isin(range(SCORE_MAX + 1))]
         if len(bad): raise ValueError(f"{path} row {bad.index[0] + 2}: {c} = {bad[c].iloc[0]}; grades are integers 0–{SCORE_MAX}")
@@ -105,11 +113,17 @@ def expert_table(sheet:pd.DataFrame # `read_expert_sheet`'s table
                 )->pd.DataFrame:
     "Table III: per generator, each expert's total and maximum, and the normalised overall (Σ score / max)."
     s = sheet.assign(score=sheet.upper + sheet.lower + SCORE_MAX - sheet.noise, max=3 * SCORE_MAX)
-    per = s.groupby(['generator', 'expert'], sort=False)[['score', 'max']].sum().reset_index()
+    return totals_table(s.groupby(['generator', 'expert'], sort=False)[['score', 'max']].sum().reset_index())
+
+def totals_table(per:pd.DataFrame, # one row per (generator, expert): generator, expert, score, max
+                 where:str='' # prefix of the errors (e.g. the file)
+                )->pd.DataFrame:
+    "Table III from per-expert totals: per generator, each expert's score, the maximum and the normalised overall."
     rows = []
     for g, d in per.groupby('generator', sort=False):
-        rows.append({'generator': g, **{f'{e} score': int(x) for e, x in zip(d.expert, d.score)}, 'max per expert': int(d['max'].iloc[0]),
-                     'normalised overall': expert_normalized(d)})
+        try: norm = expert_normalized(d)
+        except ValueError as e: raise ValueError(f"{where}generator {g!r}: {e}") from None
+        rows.append({'generator': g, **{f'{e} score': x for e, x in zip(d.expert, d.score)}, 'max per expert': d['max'].max(), 'normalised overall': norm})
     return pd.DataFrame(rows)
 
 # %% ../nbs/13_stats.ipynb #ccc03564
@@ -118,17 +132,7 @@ TOTALS_COLUMNS = ('generator', 'expert', 'score', 'max')
 def read_expert_totals(path:str|Path # CSV with TOTALS_COLUMNS: one row per (generator, expert)
                       )->pd.DataFrame:
     "Per-expert totals (as a paper prints them) → one row per generator: each expert's score, the maximum, the normalised overall."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no expert totals here")
-    df = pd.read_csv(path, comment='#')
-    missing = [c for c in TOTALS_COLUMNS if c not in df]
-    if missing: raise ValueError(f"{path}: columns {missing} are missing; expert totals have {list(TOTALS_COLUMNS)}")
-    rows = []
-    for g, d in df.groupby('generator', sort=False):
-        try: norm = expert_normalized(d)
-        except ValueError as e: raise ValueError(f"{path}, generator {g!r}: {e}") from None
-        rows.append({'generator': g, **{f'{e} score': x for e, x in zip(d.expert, d.score)}, 'max per expert': d['max'].max(), 'normalised overall': norm})
-    return pd.DataFrame(rows)
+    return totals_table(read_checked_csv(path, TOTALS_COLUMNS, 'a table of expert totals'), f'{path}, ')
 
 # %% ../nbs/13_stats.ipynb #d7596977
 VOTE_COLUMNS = ('participant', 'pair_id', 'sample', 'left', 'right', 'choice')
