@@ -2,7 +2,7 @@
 
 Prints, for each backbone at the `smoke` and `full` presets of `fpme.recognition.RECOGNITION_PRESETS`, one
 training step (forward, cross-entropy, backward, Adam) on random clips of the preset's batch, size and length,
-and inference throughput (clips/s at the preset's evaluation batch). Table VII's augmented runs draw a real
+and inference throughput (clips/s at `predict`'s batch of 64). Table VII's augmented runs draw a real
 and a generated batch per step, so their steps cost about twice a real-only step.
 
     python benchmarks/recognition.py                            # both presets, CPU (or CUDA when present)
@@ -16,7 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from fpme.core import get_device, seed_everything
-from fpme.recognition import BACKBONES, BACKBONE_NAMES, RECOGNITION_PRESETS, recognition_config, build_recognizer
+from fpme.data import EMOTION3
+from fpme.recognition import BACKBONES, RECOGNITION_PRESETS, VideoResNet, recognition_config
+
+EVAL_BATCH = 64  # clips per inference batch (`fpme.recognition.predict`'s default)
 
 
 def _sync(device):
@@ -32,12 +35,12 @@ def timed(fn, device):
 def bench(arch, preset, repeats, max_seconds, device):
     "(train steps/s, train clips/s, inference clips/s, note) of one backbone at one preset."
     seed_everything(0)
-    cfg = recognition_config(arch, preset)
-    model = build_recognizer(cfg).to(device)
+    cfg = recognition_config(preset, arch)
+    model = VideoResNet(arch, len(EMOTION3), cfg.width).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    x = torch.rand(cfg.batch_size, 3, cfg.n_frames, cfg.size, cfg.size, device=device)  # (B, 3, T, H, W)
-    y = torch.randint(0, 3, (cfg.batch_size,), device=device)
-    xe = torch.rand(cfg.eval_batch, 3, cfg.n_frames, cfg.size, cfg.size, device=device)
+    x = torch.rand(cfg.batch_size, 3, cfg.frames, cfg.size, cfg.size, device=device)  # (B, 3, T, H, W)
+    y = torch.randint(0, len(EMOTION3), (cfg.batch_size,), device=device)
+    xe = torch.rand(EVAL_BATCH, 3, cfg.frames, cfg.size, cfg.size, device=device)
 
     def step():
         model.train(); loss = F.cross_entropy(model(x), y)
@@ -54,7 +57,7 @@ def bench(arch, preset, repeats, max_seconds, device):
     t_step = statistics.median(timed(step, device) for _ in range(n))
     timed(infer, device)
     t_inf = statistics.median(timed(infer, device) for _ in range(n))
-    return 1 / t_step, cfg.batch_size / t_step, cfg.eval_batch / t_inf, ''
+    return 1 / t_step, cfg.batch_size / t_step, EVAL_BATCH / t_inf, ''
 
 
 def main():
@@ -72,10 +75,10 @@ def main():
     print(f"{'backbone':<12}{'preset':<8}{'input (B×T×H×W, width)':<28}{'steps/s':>9}{'train clips/s':>15}{'infer clips/s':>15}  note")
     for preset in a.presets:
         cfg = RECOGNITION_PRESETS[preset]
-        shape = f"{cfg['batch_size']}×{cfg['n_frames']}×{cfg['size']}×{cfg['size']}, {cfg['width']:g}"
+        shape = f"{cfg.batch_size}×{cfg.frames}×{cfg.size}×{cfg.size}, {cfg.width:g}"
         for arch in a.archs:
             sps, cps, ips, note = bench(arch, preset, a.repeats, a.max_seconds, device)
-            print(f"{BACKBONE_NAMES[arch]:<12}{preset:<8}{shape:<28}{sps:>9.2f}{cps:>15.1f}{ips:>15.1f}  {note}", flush=True)
+            print(f"{arch:<12}{preset:<8}{shape:<28}{sps:>9.2f}{cps:>15.1f}{ips:>15.1f}  {note}", flush=True)
 
 
 if __name__ == '__main__':
