@@ -141,16 +141,26 @@ def cmd_enlarge(args):
 
 def cmd_reproduce(args):
     "Re-execute every experiment notebook with papermill in dependency order, skipping up-to-date steps (tables/ and figures/)."
-    from fpme.reproduce import reproduce, check_results, ReproduceError, STEPS
+    from fpme.reproduce import reproduce, check_results, results_markdown, settings_table, ReproduceError, STEPS
+    from fpme.core import markdown_table
     if args.list:
-        for s in STEPS: print(f"{s.notebook:28s} needs {', '.join(s.needs) or '-'}")
+        for s in STEPS:
+            print(f"{s.notebook:28s} needs {', '.join(s.needs) or '-'}")
+        return 0
+    if args.settings:
+        print(markdown_table(settings_table()))
         return 0
     try:
         t0 = time.time()
         reproduce(args.scale, args.device, args.only, args.force, progress=not args.quiet)
-        if not args.only: print(check_results(args.scale).to_string(index=False))
-    except (ReproduceError, OSError, ValueError) as e: print(f'error: {e}', file=sys.stderr); return 1
-    print(f'reproduced ({args.scale}) in {(time.time() - t0) / 60:.1f} min: tables in tables/, figures in figures/'); return 0
+        if not args.only:
+            print(check_results(args.scale).to_string(index=False))
+        print(results_markdown(args.scale))
+    except (ReproduceError, OSError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    print(f'reproduced ({args.scale}) in {(time.time() - t0) / 60:.1f} min: tables in tables/, figures in figures/')
+    return 0
 
 # %% ../nbs/99_cli.ipynb #37790209
 def _add_landmarks(sub):
@@ -250,6 +260,7 @@ def _add_reproduce(sub):
     p.add_argument('--force', action='store_true', help='run steps even when they are up to date')
     p.add_argument('--list', action='store_true', help='list the steps and exit')
     p.add_argument('--quiet', action='store_true', help="no per-cell progress bars")
+    p.add_argument('--settings', action='store_true', help="print the paper's settings beside fpme's and exit")
     p.set_defaults(func=cmd_reproduce)
 
 SUBCOMMANDS = (_add_demo, _add_landmarks, _add_prior, _add_synth, _add_data, _add_train, _add_animate, _add_enlarge, _add_reproduce)  # each adds one subcommand; later notebooks add theirs here

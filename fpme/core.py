@@ -217,16 +217,33 @@ def latex_table(df)->str:
     return '\n'.join([r'\begin{tabular}{' + 'l' * len(df.columns) + '}', r'\toprule', head, r'\midrule', *body, r'\bottomrule', r'\end{tabular}']) + '\n'
 
 # %% ../nbs/00_core.ipynb #e864b029
+def _paper_part(paper, # None, or (DataFrame, label): the paper's table as printed and where it is
+                suffix:str # 'md' or 'tex'
+               )->str:
+    "The paper's table under ours, introduced by its label."
+    if paper is None:
+        return ''
+    table, label = paper
+    if suffix == 'md':
+        return f"\n**The paper's {label}, as printed:**\n\n" + markdown_table(table)
+    return f"\n% The paper's {label}, as printed:\n" + latex_table(table)
+
 def save_result_table(numbers, # DataFrame of the raw numbers (written as CSV)
                name:str, # file stem, e.g. 'table3_expert_scores'
                display=None, # DataFrame of formatted cells for Markdown/LaTeX (default: `numbers`)
-               stamp:str='' # provenance, written as a comment line in every file
+               stamp:str='', # provenance, written as a comment line in every file
+               paper=None # (DataFrame, label): the paper's values, shown under ours in Markdown and LaTeX
               )->list[Path]:
-    "Write a result table as CSV + Markdown + LaTeX under `tables_dir()`, atomically."
-    display = numbers if display is None else display; d = tables_dir(); out = []
-    for suffix, text in (('csv', numbers.to_csv(index=False)), ('md', markdown_table(display)), ('tex', latex_table(display))):
+    "Write a result table as CSV + Markdown + LaTeX under `tables_dir()`, atomically; the paper's table beside it."
+    display = numbers if display is None else display
+    d = tables_dir()
+    out = []
+    texts = (('csv', numbers.to_csv(index=False)), ('md', markdown_table(display) + _paper_part(paper, 'md')),
+             ('tex', latex_table(display) + _paper_part(paper, 'tex')))
+    for suffix, text in texts:
         note = {'csv': f'# {stamp}\n', 'md': f'<!-- {stamp} -->\n', 'tex': f'% {stamp}\n'}[suffix] if stamp else ''
-        with atomic_write(d/f'{name}.{suffix}', 'w') as f: f.write(note + text)
+        with atomic_write(d/f'{name}.{suffix}', 'w') as f:
+            f.write(note + text)
         out.append(d/f'{name}.{suffix}')
     return out
 

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
-from .core import atomic_write, cache_dir, file_digest, sample_face, save_npz
+from .core import atomic_write, cache_dir, file_digest, project_path, sample_face, save_npz
 from .landmarks import read_image, frame_files, read_clip, preprocess_clip, clip_landmarks, to_gray
 from .landmarks import FRAME_SIZE, IMAGE_EXTS, N_LANDMARKS
 from .keypoints import prior_keypoints, N_KEYPOINTS
@@ -26,16 +26,16 @@ __all__ = ['CLIP_COLUMNS', 'EMOTION3', 'UNKNOWN_FRAME', 'FPS', 'TRUE_STRINGS', '
            'BLANK_CODES', 'FIXTURE_SIZE', 'FIXTURE_NOISE', 'FIXTURE_HEAD', 'FIXTURE_SUBPIXEL', 'FIXTURE_FIRST',
            'SAMM_FIXTURE_FIRST', 'SMIC_FIXTURE_FIRST', 'CASME2_COLUMNS', 'SAMM_COLUMNS', 'CASME2_LAYOUT', 'SAMM_LAYOUT',
            'SMIC_FOLDERS', 'SMIC_MICRO', 'CASME1_SUBJECT', 'LOADERS', 'DATASET_ALIASES', 'MEGC2021_DATASETS',
-           'MEGC2021_TEMPLATES', 'MEGC2021_LIST_COLUMNS', 'SUBJECT_FORMAT', 'TEST_FRACTION', 'CLIP_CACHE_VERSION',
-           'PREPARED_IN_MEMORY', 'LANDMARKS_FILE', 'SPANS', 'SOURCE_MODES', 'CLIP_LENGTH', 'MissingDataError',
-           'InvalidDataError', 'check_table', 'clip_table', 'save_table', 'read_table', 'emotion3', 'read_sheet',
-           'coded_frame', 'normalise_aus', 'frame_number', 'frame_name', 'scan_clip', 'frame_positions',
-           'fixture_frames', 'write_frames', 'fixture_casme2', 'fixture_samm', 'fixture_smic', 'fixture_casme1',
-           'SheetLayout', 'load_coded', 'load_casme2', 'load_samm', 'load_smic_hs', 'load_casme1', 'clip_frame',
-           'neutral_faces', 'dataset_name', 'load_dataset', 'megc2019_table', 'read_generation_list', 'megc2021_pairs',
-           'subject_split', 'loso_folds', 'exclude_clips', 'PreparedClip', 'clip_sources', 'clip_key', 'prepared_path',
-           'load_prepared', 'frame_span', 'ClipData', 'FramePairs', 'resample_time', 'class_indices', 'ClipSamples',
-           'verify_frames']
+           'MEGC2021_TEMPLATES', 'MEGC2021_TEMPLATE_NAMES', 'MEGC2021_LIST_COLUMNS', 'MEGC2021_DRIVING_LIST',
+           'LIST_NOTE', 'SUBJECT_FORMAT', 'TEST_FRACTION', 'CLIP_CACHE_VERSION', 'PREPARED_IN_MEMORY', 'LANDMARKS_FILE',
+           'SPANS', 'SOURCE_MODES', 'CLIP_LENGTH', 'MissingDataError', 'InvalidDataError', 'check_table', 'clip_table',
+           'save_table', 'read_table', 'emotion3', 'read_sheet', 'coded_frame', 'normalise_aus', 'frame_number',
+           'frame_name', 'scan_clip', 'frame_positions', 'fixture_frames', 'write_frames', 'fixture_casme2',
+           'fixture_samm', 'fixture_smic', 'fixture_casme1', 'SheetLayout', 'load_coded', 'load_casme2', 'load_samm',
+           'load_smic_hs', 'load_casme1', 'clip_frame', 'neutral_faces', 'dataset_name', 'load_dataset',
+           'megc2019_table', 'read_generation_list', 'megc2021_driving_list', 'megc2021_pairs', 'subject_split',
+           'loso_folds', 'exclude_clips', 'PreparedClip', 'clip_sources', 'clip_key', 'prepared_path', 'load_prepared',
+           'frame_span', 'ClipData', 'FramePairs', 'resample_time', 'class_indices', 'ClipSamples', 'verify_frames']
 
 # %% ../nbs/04_data.ipynb #91dafab8
 CLIP_COLUMNS = {  # column -> type of fpme's clip table (one row per clip)
@@ -478,16 +478,25 @@ def megc2019_table(*tables:pd.DataFrame # clip tables of CASME II, SAMM and/or S
 # %% ../nbs/04_data.ipynb #7d8c2919
 MEGC2021_DATASETS = ('casme2', 'samm', 'smic_hs')  # datasets of the driving clips
 MEGC2021_TEMPLATES = 2  # template faces
-MEGC2021_LIST_COLUMNS = ('dataset', 'subject', 'clip', 'emotion3')  # columns of the user-supplied driving-clip list
+MEGC2021_TEMPLATE_NAMES = ('normalized_westernMale', 'normalized_asianFemale')  # their file stems (authors' repos)
+MEGC2021_LIST_COLUMNS = ('dataset', 'subject', 'clip', 'emotion3')  # columns of a driving-clip list
+MEGC2021_DRIVING_LIST = Path('data')/'megc2021_driving.csv'  # Table II's nine clips, below the project root
+LIST_NOTE = '#'  # a driving-clip list's lines that start with it are notes (sources), not rows
 SUBJECT_FORMAT = {'casme2': ('sub', 2), 'samm': ('', 3), 'smic_hs': ('s', 0), 'casme1': ('sub', 2)}  # dataset -> (prefix, digits)
 
 # %% ../nbs/04_data.ipynb #874dc6a0
-def _list_row(r, i:int, path:Path)->dict:
-    "One driving-clip list row, normalised: dataset name, subject folder, clip id."
-    where = f"{path} row {i + 2}"
+def _data_lines(path:Path)->list[int]:
+    "1-based numbers of a list's lines that pandas reads (the header first): neither blank nor a note."
+    lines = path.read_text(encoding='utf-8-sig', errors='replace').splitlines()
+    return [i + 1 for i, s in enumerate(lines) if s.strip() and not s.startswith(LIST_NOTE)]
+
+def _list_row(r, line:int, path:Path)->dict:
+    "One driving-clip list row (`line`: its line in the file), normalised: dataset name, subject folder, clip id."
+    where = f"{path} row {line}"
     ds = dataset_name(r['dataset'], where)
     sub = _subject_id(r['subject'].split('/')[-1], *SUBJECT_FORMAT[ds], where)
-    return dict(dataset=ds, subject=sub, clip=r['clip'], emotion3=r['emotion3'].lower(), clip_id=f"{ds}/{sub}/{r['clip']}", list_row=i + 2)
+    clip_id = f"{ds}/{sub}/{r['clip']}"
+    return dict(dataset=ds, subject=sub, clip=r['clip'], emotion3=r['emotion3'].lower(), clip_id=clip_id, list_row=line)
 
 def _check_design(df:pd.DataFrame, path:Path):
     "Exactly one clip per (dataset, class) of MEGC2021's 3 × 3 design."
@@ -501,18 +510,32 @@ def _check_design(df:pd.DataFrame, path:Path):
                                                 f"missing {missing}, more than one {twice}")
 
 # %% ../nbs/04_data.ipynb #e5f517a8
-def read_generation_list(path:str|Path # CSV with columns dataset, subject, clip, emotion3 (one row per driving clip)
+def read_generation_list(path:str|Path # CSV: dataset, subject, clip, emotion3 (a row per clip); '#' lines are notes
                         )->pd.DataFrame:
     "A MEGC2021 driving-clip list, normalised and checked against the 3 datasets × 3 classes design."
     path = Path(path)
     if not path.is_file(): raise MissingDataError(f"{path}: no such driving-clip list; write the 9 MEGC2021 driving clips as a CSV ({', '.join(MEGC2021_LIST_COLUMNS)})")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False).rename(columns=lambda c: c.strip().lower())
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, comment=LIST_NOTE)
+    raw = raw.rename(columns=lambda c: c.strip().lower())
     raw = raw.map(lambda v: str(v).strip())
     missing = [c for c in MEGC2021_LIST_COLUMNS if c not in raw.columns]
     if missing: raise InvalidDataError(f"{path}: missing column(s) {missing}; the list needs {list(MEGC2021_LIST_COLUMNS)}")
-    df = pd.DataFrame([_list_row(r, i, path) for i, r in raw.iterrows()])
+    lines = _data_lines(path)[1:]
+    if len(lines) != len(raw): lines = range(2, len(raw) + 2)  # a quoted cell spans lines: count rows instead
+    df = pd.DataFrame([_list_row(r, line, path) for line, (_, r) in zip(lines, raw.iterrows())])
     _check_design(df, path)
     return df
+
+# %% ../nbs/04_data.ipynb #bd53950b
+def megc2021_driving_list(path:str|Path|None=None # your driving-clip list (CSV); None: the shipped Table II list
+                         )->pd.DataFrame:
+    "MEGC2021's nine driving clips: Table II's as shipped in `data/`, or your own list's."
+    if path is not None: return read_generation_list(path)
+    shipped = project_path(MEGC2021_DRIVING_LIST)
+    if not shipped.is_file():
+        raise MissingDataError(f"{shipped} is missing: it ships with the fpme repository (data/); use a checkout or an "
+                               "editable install, or pass path=<your list>")
+    return read_generation_list(shipped)
 
 # %% ../nbs/04_data.ipynb #92a15fc2
 def _templates(templates:list)->list[str]:
@@ -524,12 +547,12 @@ def _templates(templates:list)->list[str]:
         read_image(t)
     return [str(Path(t).resolve()) for t in templates]
 
-def megc2021_pairs(clips:str|Path|pd.DataFrame, # the driving-clip list: a CSV path or `read_generation_list`'s table
-                   table:pd.DataFrame, # clip table holding the driving clips (e.g. the three loaders' tables concatenated)
-                   templates:list # the two template face images
+def megc2021_pairs(table:pd.DataFrame, # clip table holding the driving clips (the three loaders' tables concatenated)
+                   templates:list, # the two template face images (the authors' `MEGC2021_TEMPLATE_NAMES`)
+                   clips:str|Path|pd.DataFrame|None=None # your CSV or `read_generation_list` table; None: Table II's
                   )->pd.DataFrame:
-    "MEGC2021's generation test: each of the 9 driving clips with each of the 2 templates (18 rows: clip-table columns + template, pair_id)."
-    lst = clips if isinstance(clips, pd.DataFrame) else read_generation_list(clips)
+    "MEGC2021's generation test: each of the 9 driving clips with each of the 2 templates (18 rows, with pair_id)."
+    lst = clips if isinstance(clips, pd.DataFrame) else megc2021_driving_list(clips)
     tmpl, by_id = _templates(templates), check_table(table).set_index('clip_id', drop=False)
     absent = [c for c in lst.clip_id if c not in by_id.index]
     if absent: raise MissingDataError(f"driving clip(s) {absent} are not in the clip table; load their datasets (fpme.data.load_dataset) and pass the tables concatenated")

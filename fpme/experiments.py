@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, torch
 from .core import runs_dir, in_test, atomic_write, save_json, job_workers, parallel_map
 from .synth import make_corpus, SynthConfig, SYNTH_PRESETS, load_identities, render, Programme, programme_mask, HELDOUT_PORTRAITS, write_clip
 from .data import FramePairs, EMOTION3
-from .train import make_config, train, load_generator, CHECKPOINT
+from .train import make_config, train, load_generator, CHECKPOINT, PAPER_ITERATIONS
 from .animate import animate, to_tensor, from_tensor, prepare_driving
 from .keypoints import prior_keypoints
 from .prior import pixel_to_norm
@@ -36,7 +36,7 @@ class ExperimentScale:
 
 EXPERIMENT_SCALES = {
     'smoke': ExperimentScale(train_clips=48, test_clips=30, steps=300, seeds=(0, 1), preset='smoke'),   # 2-core CPU, minutes
-    'full': ExperimentScale(train_clips=3000, test_clips=300, steps=6000, seeds=(0, 1, 2), preset='full'), # GPU, the paper's sizes
+    'full': ExperimentScale(train_clips=3000, test_clips=300, steps=PAPER_ITERATIONS, seeds=(0, 1, 2), preset='full'), # GPU, the paper's sizes
     'test': ExperimentScale(train_clips=8, test_clips=12, steps=4, seeds=(0,), preset='smoke')}      # under pytest: the plumbing only
 TRAIN_CORPUS_SEED, TEST_CORPUS_SEED = 0, 1  # the two corpora draw different programmes
 

@@ -4,24 +4,25 @@
 
 # %% ../nbs/02_keypoints.ipynb #ba4d0ed9
 from __future__ import annotations
+from typing import NamedTuple
 import numpy as np
 from .landmarks import N_LANDMARKS
 
 # %% auto #0
 __all__ = ['N_KEYPOINTS', 'BROW_R', 'BROW_L', 'NOSE_ROOT', 'EYE_R_UPPER', 'EYE_R_LOWER', 'EYE_L_UPPER', 'EYE_L_LOWER', 'MOUTH_R',
            'MOUTH_L', 'LIP_LOWER_L', 'LIP_LOWER_MID', 'LIP_LOWER_R', 'PRIOR_LANDMARKS', 'NOSE_BRIDGE', 'NOSTRIL_L',
-           'INNER_EYE', 'HALF', 'AU_GROUPS', 'LAYOUTS', 'OFFSET_GROUPS', 'LANDMARK_GROUPS', 'GROUP_COLORS',
-           'keypoint_groups', 'keypoint_operator', 'relationship_matrix', 'prior_keypoints', 'rotation',
-           'draw_keypoints', 'control_areas']
+           'INNER_EYE', 'HALF', 'FIG3_AUS', 'MUSCLE_REGIONS', 'AU_GROUPS', 'LAYOUTS', 'OFFSET_GROUPS',
+           'LANDMARK_GROUPS', 'GROUP_COLORS', 'Fig3Entry', 'au_group', 'keypoint_groups', 'keypoint_operator',
+           'relationship_matrix', 'prior_keypoints', 'rotation', 'draw_keypoints', 'control_areas']
 
 # %% ../nbs/02_keypoints.ipynb #49d5f6af
 N_KEYPOINTS = 18  # facial prior keypoints (Sec. III-B)
 # the twelve dlib landmarks used as they are (points 1-12 of the paper)
 BROW_R, BROW_L = 19, 24                      # brow peaks: AU1 inner / AU2 outer brow raiser, AU4 lowerer
-NOSE_ROOT = 27                               # between the brows: AU4 (corrugator, procerus)
-EYE_R_UPPER, EYE_R_LOWER = 38, 41            # right eyelids: AU5 lid raiser, AU7 lid tightener
+NOSE_ROOT = 27                               # between the brows: AU4 (corrugator, depressor supercilii)
+EYE_R_UPPER, EYE_R_LOWER = 38, 41            # right eyelids: AU5 lid raiser, AU6 / AU7 orbicularis oculi
 EYE_L_UPPER, EYE_L_LOWER = 43, 46            # left eyelids
-MOUTH_R, MOUTH_L = 48, 54                    # mouth corners: AU12 / AU14 / AU15 / AU20
+MOUTH_R, MOUTH_L = 48, 54                    # mouth corners: AU12 / AU14 / AU15
 LIP_LOWER_L, LIP_LOWER_MID, LIP_LOWER_R = 55, 57, 59  # lower lip: AU16 / AU17 / AU25 / AU26
 PRIOR_LANDMARKS = (BROW_R, BROW_L, NOSE_ROOT, EYE_R_UPPER, EYE_R_LOWER, EYE_L_UPPER, EYE_L_LOWER,
                    MOUTH_R, MOUTH_L, LIP_LOWER_L, LIP_LOWER_MID, LIP_LOWER_R)
@@ -29,10 +30,61 @@ PRIOR_LANDMARKS = (BROW_R, BROW_L, NOSE_ROOT, EYE_R_UPPER, EYE_R_LOWER, EYE_L_UP
 NOSE_BRIDGE, NOSTRIL_L, INNER_EYE = 29, 35, (39, 42)  # INNER_EYE: right and left inner eye corners
 HALF = 0.5  # the offsets are half the inner-eye distance (Eq. 6)
 
-# %% ../nbs/02_keypoints.ipynb #da93a30d
-AU_GROUPS = {  # region -> the action units whose muscles act there
-    'brow': (1, 2, 4), 'eye': (5, 6, 7, 43), 'cheek': (6,), 'nose': (9, 10),
-    'mouth corner': (12, 14, 15, 20), 'lips': (16, 17, 23, 24, 25, 26)}
+# %% ../nbs/02_keypoints.ipynb #d3fb5dc2
+class Fig3Entry(NamedTuple):
+    "One action unit as the paper's Fig. 3 lists it."
+    name: str       # the AU's FACS name
+    muscles: tuple  # the muscle(s) Fig. 3 gives for it
+    row: int        # the Fig. 3 table row that holds it, 1-8 from the top
+
+FIG3_AUS = {  # AU -> (FACS name, muscle(s), Fig. 3 row): the table of Fig. 3 (Sec. III-C-1)
+    1: Fig3Entry('Inner Brow Raiser', ('frontalis, pars medialis',), 1),
+    2: Fig3Entry('Outer Brow Raiser', ('frontalis, pars lateralis',), 1),
+    4: Fig3Entry('Brow Lowerer', ('corrugator supercilii', 'depressor supercilii'), 2),
+    5: Fig3Entry('Upper Lid Raiser', ('levator palpebrae superioris',), 2),  # printed "Brow Lowerer": a typo
+    6: Fig3Entry('Cheek Raiser', ('orbicularis oculi, pars orbitalis',), 3),  # printed "Check Raiser"
+    7: Fig3Entry('Lid Tightener', ('orbicularis oculi, pars palpebralis',), 3),
+    9: Fig3Entry('Nose Wrinkler', ('levator labii superioris alaeque nasi',), 4),  # printed "... nasae"
+    10: Fig3Entry('Upper Lip Raiser', ('levator labii superioris',), 4),
+    12: Fig3Entry('Lip Corner Puller', ('zygomaticus major',), 5),
+    14: Fig3Entry('Dimpler', ('buccinator',), 5),
+    15: Fig3Entry('Lip Corner Depressor', ('depressor anguli oris',), 6),
+    16: Fig3Entry('Lower Lip Depressor', ('depressor labii inferioris',), 8),
+    17: Fig3Entry('Chin Raiser', ('mentalis',), 8),
+    24: Fig3Entry('Lip Pressor', ('orbicularis oris',), 6),
+    25: Fig3Entry('Lips Part', ('depressor labii inferioris',), 7),  # printed "Lip Part"
+    26: Fig3Entry('Jaw Drop', ('masseter',), 7)}
+
+# %% ../nbs/02_keypoints.ipynb #bf0dd989
+MUSCLE_REGIONS = {  # Fig. 3 muscle -> the face region where it moves the skin, as the keypoints see it
+    'frontalis, pars medialis': 'brow',
+    'frontalis, pars lateralis': 'brow',
+    'corrugator supercilii': 'brow',
+    'depressor supercilii': 'brow',
+    'levator palpebrae superioris': 'eye',            # lifts the upper lid
+    'orbicularis oculi, pars palpebralis': 'eye',     # inside the lids
+    'orbicularis oculi, pars orbitalis': 'eye',       # the ring around the lids: lower lid and the cheek below
+    'levator labii superioris alaeque nasi': 'nose',  # down the side of the nose to the nostril wing
+    'zygomaticus major': 'mouth corner',
+    'buccinator': 'mouth corner',
+    'depressor anguli oris': 'mouth corner',
+    'levator labii superioris': 'lips',               # inserts in the upper lip, where p54 - h lands
+    'orbicularis oris': 'lips',
+    'depressor labii inferioris': 'lips',
+    'mentalis': 'lips',                               # the chin: it has no keypoint, the lower lip's are nearest
+    'masseter': 'lips'}                               # a jaw drop shows as the lower lip moving down
+
+# %% ../nbs/02_keypoints.ipynb #2f9cfed6
+def au_group(au:int # action unit number, e.g. 12
+            )->str:
+    "The face region ('brow', 'eye', ...) of an action unit that Fig. 3 lists."
+    if au not in FIG3_AUS:
+        raise ValueError(f"AU{au} is not in the paper's Fig. 3 table (AUs {sorted(FIG3_AUS)}), so it has no "
+                         "region; use one of those AUs, or add it with its muscle to FIG3_AUS and MUSCLE_REGIONS")
+    return MUSCLE_REGIONS[FIG3_AUS[au].muscles[0]]
+
+AU_GROUPS = {  # region -> the action units whose muscles act there, top of the face to bottom
+    g: tuple(au for au in FIG3_AUS if au_group(au) == g) for g in dict.fromkeys(MUSCLE_REGIONS.values())}
 
 # %% ../nbs/02_keypoints.ipynb #05436c15
 LAYOUTS = {  # layout -> the six offset points (anchor landmark, sign, axis)
@@ -40,10 +92,11 @@ LAYOUTS = {  # layout -> the six offset points (anchor landmark, sign, axis)
                  (NOSE_BRIDGE, -1, 'xy'), (NOSTRIL_L, -1, 'xy'), (MOUTH_L, -1, 'xy')),
     'released': ((31, -1, 'x'), (NOSTRIL_L, +1, 'x'), (EYE_R_LOWER, +1, 'y'), (EYE_L_LOWER, +1, 'y'),
                  (MOUTH_R, -1, 'x'), (MOUTH_L, +1, 'x'))}
-OFFSET_GROUPS = {  # layout -> AU region of each offset point
-    'paper': ('cheek', 'nose', 'mouth corner', 'cheek', 'nose', 'lips'),
-    'released': ('nose', 'nose', 'cheek', 'cheek', 'mouth corner', 'mouth corner')}
-LANDMARK_GROUPS = ('brow', 'brow', 'brow', 'eye', 'eye', 'eye', 'eye', 'mouth corner', 'mouth corner', 'lips', 'lips', 'lips')
+OFFSET_GROUPS = {  # layout -> AU region of each offset point (a reading: see "Where Fig. 3 leaves room for reading")
+    'paper': ('nose', 'nose', 'mouth corner', 'nose', 'nose', 'lips'),
+    'released': ('nose', 'nose', 'eye', 'eye', 'mouth corner', 'mouth corner')}
+LANDMARK_GROUPS = ('brow', 'brow', 'brow', 'eye', 'eye', 'eye', 'eye',  # AU region of each of points 1-12
+                   'mouth corner', 'mouth corner', 'lips', 'lips', 'lips')
 
 # %% ../nbs/02_keypoints.ipynb #94dce157
 def keypoint_groups(layout:str='paper' # 'paper' or 'released'
@@ -94,8 +147,8 @@ def rotation(degrees:float # counter-clockwise angle
     return np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
 
 # %% ../nbs/02_keypoints.ipynb #44c42837
-GROUP_COLORS = {'brow': '#e6194b', 'eye': '#3cb44b', 'cheek': '#4363d8', 'nose': '#f58231',
-                'mouth corner': '#911eb4', 'lips': '#42d4f4'}  # colour of each AU region in figures
+GROUP_COLORS = {'brow': '#e6194b', 'eye': '#3cb44b', 'nose': '#f58231',  # colour of each AU region in figures
+                'mouth corner': '#911eb4', 'lips': '#42d4f4'}
 
 # %% ../nbs/02_keypoints.ipynb #3be3964a
 def draw_keypoints(ax, # matplotlib axes holding the face

@@ -12,8 +12,10 @@ from .core import project_path, tables_dir, figures_dir, atomic_write
 from .experiments import experiment_scale, experiment_dir, GENERATOR_NAMES
 
 # %% auto #0
-__all__ = ['STEPS', 'Step', 'ReproduceError', 'check_steps', 'read_params', 'notebook_params', 'package_digest', 'step_digest',
-           'outputs', 'missing_outputs', 'run_notebook', 'reproduce', 'read_result', 'check_results']
+__all__ = ['STEPS', 'NOT_STATED', 'SETTINGS_TABLE', 'Step', 'ReproduceError', 'check_steps', 'read_params', 'notebook_params',
+           'package_digest', 'step_digest', 'outputs', 'missing_outputs', 'run_notebook', 'Setting', 'paper_settings',
+           'check_settings', 'settings_table', 'write_settings', 'results_markdown', 'reproduce', 'read_result',
+           'check_results']
 
 # %% ../nbs/18_reproduce.ipynb #1b5f7e05
 @dataclass(frozen=True)
@@ -118,6 +120,159 @@ def run_notebook(path:Path, # the notebook
         raise ReproduceError(f"{path.name} failed in cell {e.exec_count} of the executed copy ({first[:60]!r}) with {e.ename}: {e.evalue}\n"
                              f"the executed copy, with the traceback, is {executed}") from None
 
+# %% ../nbs/18_reproduce.ipynb #48b5a977
+@dataclass(frozen=True)
+class Setting:
+    "One setting the paper states (or leaves open), with fpme's value at each scale."
+    name: str       # what the setting is
+    where: str      # where the paper states it
+    paper: str      # the paper's value ('not stated' when it gives none)
+    full: str       # fpme's full preset (GPU, `--scale full`)
+    smoke: str      # fpme's smoke preset (2-core CPU)
+    follows: bool   # whether the full preset follows the paper
+    why: str = ''   # why the full preset departs, or how the paper was read; required when `follows` is False
+
+NOT_STATED = 'not stated'
+
+def _nb_default(stem:str, name:str):
+    "A notebook parameter's default value (its `parameters` cell)."
+    import ast, papermill as pm
+    return ast.literal_eval(pm.inspect_notebook(str(project_path('nbs', f'{stem}.ipynb')))[name]['default'])
+
+def _same(name:str, where:str, paper, full, smoke, why:str='')->Setting:
+    "A setting whose full value should equal the paper's."
+    return Setting(name, where, str(paper), str(full), str(smoke), paper == full, why)
+
+# %% ../nbs/18_reproduce.ipynb #c3819fa0
+def _generator_settings()->list[Setting]:
+    "Sec. III-B, III-C, IV-A and IV-B: frames, keypoints, prior maps, losses, training."
+    import torch
+    from fpme.fomm import FOMMConfig
+    from fpme.mraa import MRAAConfig
+    from fpme.prior import ewp
+    from fpme.train import make_config, PAPER_ITERATIONS
+    from fpme.losses import PERCEPTUAL_PRESETS, LOSS_WEIGHTS
+    full, smoke = make_config('fomm', 'awp', 'full'), make_config('fomm', 'awp', 'smoke')
+    fc, sc_ = FOMMConfig.full(), FOMMConfig.smoke()
+    maps = torch.rand(1, fc.num_kp, 4, 4)
+    is_mean = bool(torch.allclose(ewp(maps), maps.mean(1, keepdim=True)))
+    layers = {k: f"VGG-19 {v['layers'][0]}–{v['layers'][-1]}, scales {', '.join(f'{s:g}' for s in v['scales'])}"
+              for k, v in PERCEPTUAL_PRESETS.items()}
+    equal = len(set(LOSS_WEIGHTS.values())) == 1
+    weights = ', '.join(f'{k} {v:g}' for k, v in LOSS_WEIGHTS.items())
+    return [
+        _same('frame side (px)', 'Sec. IV-B', 256, full.size, smoke.size),
+        _same('frame channels', 'Sec. IV-B', 'grayscale ×3', f'grayscale ×{fc.channels}', f'grayscale ×{sc_.channels}'),
+        _same('facial prior keypoints', 'Sec. IV-B, Eq. 6', 18, fc.num_kp, sc_.num_kp),
+        Setting('MRAA regions', 'Sec. III-C-3', 'the prior map as the regions of interest',
+                f'{MRAAConfig.full().num_kp}, one per prior keypoint', f'{MRAAConfig.smoke().num_kp}', True,
+                'the paper gives no count; fpme gives MRAA one region per prior keypoint'),
+        _same('Gaussian σ² of Eq. 2 (normalised units)', 'Eq. 2', 0.01, fc.prior_variance, sc_.prior_variance,
+              'the paper calls σ the variance and divides by σ²; fpme reads 0.01 as σ² in [−1, 1] coordinates, '
+              'as FOMM draws its heatmaps'),
+        Setting('EWP map', 'Sec. III-B', 'mean of the 18 maps', 'mean of the maps' if is_mean else 'other',
+                'mean of the maps' if is_mean else 'other', is_mean),
+        Setting('AWP network Ψ_w', 'Eq. 3', NOT_STATED, 'conv 3×3 18→9, LeakyReLU, conv 3×3 9→1, starts as EWP', 'same',
+                False, "the paper gives no architecture; fpme's Ψ_w starts equal to EWP and learns its weights from there"),
+        _same('generator iterations', 'Sec. IV-B', PAPER_ITERATIONS, full.steps, smoke.steps),
+        Setting('generator batch', '', NOT_STATED, str(full.batch_size), str(smoke.batch_size), False,
+                'the paper gives none; fpme chose 16 for one GPU'),
+        Setting('generator optimiser', '', NOT_STATED, f'Adam {full.lr:g}, β {full.betas}, ×{full.gamma:g} at '
+                f'{", ".join(f"{m:.0%}" for m in full.milestones)}', 'same', False,
+                "the paper gives none; fpme uses FOMM's own schedule"),
+        Setting('perceptual loss (Eq. 4)', 'Sec. III-C-4', 'VGG-19 (ImageNet) features, pyramid', layers['full'],
+                layers['smoke'], PERCEPTUAL_PRESETS['full']['kind'] == 'vgg',
+                'ImageNet weights are read from a local file (never downloaded); without them both scales fall back to '
+                'face-trained ONet features and say so'),
+        Setting('loss weights', 'Sec. III-C-4', 'equal', weights, weights, equal),
+        Setting('equivariance loss (Eq. 5)', 'Sec. III-C-4', 'keypoints and Jacobians (FOMM)',
+                'values and Jacobians', 'values and Jacobians', {'equivariance_value', 'equivariance_jacobian'} <= set(LOSS_WEIGHTS))]
+
+# %% ../nbs/18_reproduce.ipynb #b74a8480
+def _protocol_settings()->list[Setting]:
+    "Sec. IV-A, IV-D, IV-F, IV-I: data, protocol, human evaluations, recognition."
+    from fpme.data import TEST_FRACTION
+    from fpme.stats import PAPER_PARTICIPANTS, PAPER_SETS, PAPER_SAMPLES, Z_CRITICAL, EXPERT_CATEGORIES, SCORE_MAX
+    from fpme.recognition import recognition_config
+    full, smoke = recognition_config('full', 'r3d_18'), recognition_config('smoke', 'r3d_18')
+    lam, ratios, generator = (_nb_default('17_augmented_recognition', k) for k in ('lam', 'ratios', 'generator'))
+    ratio_text = ', '.join(f'1:{r:g}' for r in ratios)
+    synthetic = 'embedded synthetic corpus'
+    return [
+        Setting('generator training data', 'Sec. IV-A', 'CASME II + SAMM + SMIC-HS, minus the Table II clips',
+                f'{synthetic} (3000 clips)', f'{synthetic} (48 clips)', False,
+                '`fpme reproduce` runs on the embedded corpus at both scales; the real-data loaders exist but the '
+                'protocol on real datasets is not wired into it yet'),
+        Setting('driving clips', 'Table II', '9 (3 datasets × 3 classes)', "Table II's 9 on real data; 9 synthetic",
+                '9 held-out synthetic (3 per class)', True),
+        Setting('template faces', 'Sec. IV-A', '2, from CASME I and SMIC-VIS', "a user's 2; 2 held-out portraits",
+                '2 held-out portraits', True),
+        _same('recogniser input (px)', 'Sec. IV-I', 112, full.size, smoke.size),
+        _same('recogniser batch', 'Sec. IV-I', 32, full.batch_size, smoke.batch_size),
+        _same('recogniser learning rate (Adam, step decay)', 'Sec. IV-I', 1e-4, full.lr, smoke.lr),
+        Setting('recogniser iterations', 'Sec. IV-I', '150', f'{full.steps} steps', f'{smoke.steps} steps', False,
+                "the text's own arithmetic (1:150 = real clips seen 150 times) reads 150 as passes over the real "
+                'training side, not optimiser steps; fpme counts steps and has not re-tuned them without a GPU'),
+        Setting('λ of L_real + λ·L_gen', 'Sec. IV-I', '0.01 (given for 1:1.5 only)', f'{lam:g}', f'{lam:g}', False,
+                'the only example ties λ = 0.01 to 1:1.5 over 150 iterations (λ = ratio / 150?); the other ratios get '
+                'no λ, so fpme keeps one λ and varies the amount of generated data'),
+        _same('real : generated ratios', 'Table VII', '1:1.5, 1:15, 1:150', ratio_text, ratio_text),
+        Setting('generator that enlarges the data', 'Sec. IV-I', NOT_STATED, generator, generator, False,
+                'the paper does not name it; fpme exposes it as a parameter'),
+        _same('test share of the subject-independent split', 'Sec. IV-I', 0.3, TEST_FRACTION, TEST_FRACTION,
+              'at smoke scale the test side is the held-out identities of the embedded corpus'),
+        _same('public-evaluation participants N', 'Sec. IV-D', 31, PAPER_PARTICIPANTS, PAPER_PARTICIPANTS,
+              'fpme simulates them unless a vote file is given'),
+        _same('pairs per participant', 'Sec. IV-D', 72, len(PAPER_SETS) * PAPER_SAMPLES, len(PAPER_SETS) * PAPER_SAMPLES),
+        _same('Z-test critical value', 'Sec. IV-F', 1.65, Z_CRITICAL, Z_CRITICAL),
+        _same('expert rubric', 'Sec. IV-D', 'upper face, lower face, noise: 0–3 each',
+              f"{', '.join(EXPERT_CATEGORIES.values())}: 0–{SCORE_MAX} each",
+              f"{', '.join(EXPERT_CATEGORIES.values())}: 0–{SCORE_MAX} each", 'fpme simulates 3 experts unless a sheet is given')]
+
+def paper_settings()->list[Setting]:
+    "Every setting the paper states, beside fpme's full and smoke values."
+    return _generator_settings() + _protocol_settings()
+
+def check_settings(settings:list # `Setting`s
+                  )->list:
+    "Raise if a full-preset value departs from the paper with no reason written beside it."
+    bad = [s.name for s in settings if not s.follows and not s.why]
+    if bad:
+        raise ReproduceError(f"the full preset departs from the paper in {bad} with no reason given; "
+                             "write one in fpme.reproduce or follow the paper")
+    return settings
+
+def settings_table(settings:list|None=None # default: `paper_settings()`
+                  )->pd.DataFrame:
+    "The settings as a table: setting, where, paper, fpme full, fpme smoke, follows, why."
+    s = check_settings(settings or paper_settings())
+    return pd.DataFrame({'setting': [x.name for x in s], 'paper': [x.paper for x in s], 'where': [x.where for x in s],
+                         'fpme full': [x.full for x in s], 'fpme smoke': [x.smoke for x in s],
+                         'full follows the paper': ['yes' if x.follows else 'no' for x in s],
+                         'why / how read': [x.why for x in s]})
+
+# %% ../nbs/18_reproduce.ipynb #34825cc9
+SETTINGS_TABLE = 'settings_paper_vs_fpme'  # table stem of the settings, under tables/
+
+def write_settings()->list[Path]:
+    "Write the settings table (CSV, Markdown, LaTeX) under `tables_dir()`."
+    from fpme import __version__
+    from fpme.core import save_result_table
+    stamp = f"fpme {__version__}; values read from fpme's configuration when `fpme reproduce` ran"
+    return save_result_table(settings_table(), SETTINGS_TABLE, stamp=stamp)
+
+def results_markdown(scale:str='smoke', # the scale whose tables to show
+                     steps:tuple=STEPS)->str:
+    "Every table a reproduction wrote, as Markdown: fpme's, then the paper's where the notebook put it beside."
+    name = experiment_scale(scale)[0]
+    parts = []
+    for s in steps:
+        for stem in s.tables:
+            f = tables_dir()/f'{stem.format(scale=name)}.md'
+            if f.is_file():
+                parts.append(f'## {f.stem} ({s.notebook})\n\n' + f.read_text())
+    return '\n'.join(parts)
+
 # %% ../nbs/18_reproduce.ipynb #57e389d3
 def _state(scale:str)->Path: return experiment_dir(scale)/'reproduce'
 
@@ -150,6 +305,7 @@ def reproduce(scale:str='smoke', # 'smoke' (CPU) or 'full' (GPU)
         with atomic_write(_state(scale)/f'{s.notebook}.json', 'w') as f: json.dump(dict(digest=d, seconds=round(secs, 1), params=p), f)
         print(f"[{i}/{len(steps)}] {s.notebook}: done in {secs / 60:.1f} min", flush=True)
         rows.append(dict(step=s.notebook, status='ran', seconds=round(secs, 1)))
+    write_settings()
     return pd.DataFrame(rows)
 
 def _closure(steps:tuple, only:list|None)->set:

@@ -18,9 +18,10 @@ from .mraa import MRAA, MRAAConfig
 from .losses import Perceptual, PERCEPTUAL_PRESETS, RandomTransform, equivariance_value, equivariance_jacobian, weighted_sum, LOSS_WEIGHTS
 
 # %% auto #0
-__all__ = ['MODELS', 'PRIORS', 'TRAIN_PRESETS', 'CHECKPOINT', 'LOG', 'CONFIG', 'SEED_STRIDE', 'TrainConfig', 'make_config',
-           'build_model', 'image_size', 'step_losses', 'GeneratorLoss', 'step_seed', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'load_generator', 'CSVLog', 'draw_batch', 'distributed', 'train']
+__all__ = ['MODELS', 'PRIORS', 'PAPER_ITERATIONS', 'TRAIN_PRESETS', 'CHECKPOINT', 'LOG', 'CONFIG', 'SEED_STRIDE', 'TrainConfig',
+           'make_config', 'build_model', 'image_size', 'step_losses', 'GeneratorLoss', 'step_seed', 'rng_state',
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'load_generator', 'CSVLog', 'draw_batch',
+           'distributed', 'train']
 
 # %% ../nbs/08_train.ipynb #ba9fc2fe
 MODELS = {'fomm': (FOMM, FOMMConfig), 'mraa': (MRAA, MRAAConfig)}  # name -> (model class, config class)
@@ -45,9 +46,10 @@ class TrainConfig:
     amp: bool = True          # mixed precision when on CUDA (ignored on CPU)
 
 # %% ../nbs/08_train.ipynb #3590016c
+PAPER_ITERATIONS = 5000  # generator training iterations (Sec. IV-B)
 TRAIN_PRESETS = {  # scale -> training length and batch
     'smoke': dict(size=64, steps=300, batch_size=4, checkpoint_every=100, log_every=10),
-    'full': dict(size=256, steps=6000, batch_size=16, checkpoint_every=500, log_every=50)}
+    'full': dict(size=256, steps=PAPER_ITERATIONS, batch_size=16, checkpoint_every=500, log_every=50)}
 
 def make_config(model:str='fomm', prior:str='none', preset:str='smoke', **overrides)->TrainConfig:
     "A validated `TrainConfig` from a preset plus overrides."
