@@ -2,7 +2,8 @@
 step counts (same data, seed and preset otherwise; the runs of `fpme reproduce` are reused where they match) and
 scores each on the MEGC2021-shaped held-out cases (9 driving clips x 2 held-out templates) against the ground
 truth, beside the copy-the-source floor. Prints a Markdown table and writes it to
-tables/transfer_vs_steps_<scale>.{csv,md,tex}.
+benchmarks/results/transfer_vs_steps_<scale>.{csv,md,tex} (under runs/test/ when run by the tests),
+never tables/, which holds only what `fpme reproduce` writes.
 
     python benchmarks/transfer_vs_steps.py --generators mraa:ewp mraa:none --steps 300 900 [--seed 0] [--device auto]
 
@@ -12,7 +13,7 @@ clip carries), PSNR; means and 95 % t-intervals over the cases.
 """
 import argparse, time
 import numpy as np, pandas as pd
-from fpme.core import get_device, save_result_table, markdown_table
+from fpme.core import get_device, save_result_table, markdown_table, project_path, in_test, runs_dir
 from fpme.animate import prepare_driving
 from fpme.metrics import score_clip, mean_ci
 from fpme.train import load_generator
@@ -63,7 +64,8 @@ def main():
     name = experiment_scale(a.scale)[0]
     stamp = (f"scale={name}, device={dev.type}, seed={a.seed}, {len(cases)} held-out cases (9 driving clips x 2 templates), "
              f"data={data.source}; training min: wall time of training all generators of a step count together")
-    files = save_result_table(pd.DataFrame(rows), f'transfer_vs_steps_{name}', display(rows), stamp)
+    out = runs_dir('test', 'benchmarks') if in_test() else project_path('benchmarks', 'results')
+    files = save_result_table(pd.DataFrame(rows), f'transfer_vs_steps_{name}', display(rows), stamp, folder=out)
     print(f"\n{stamp}\ntable: {files[0]} (.md, .tex)")
 
 

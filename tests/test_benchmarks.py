@@ -1,0 +1,30 @@
+"""Every benchmark script runs at its tiniest setting, so none goes stale (the figures they print are read from
+their own runs in the README, not checked here). Under the test runner experiments use the tiny 'test' scale and
+write under runs/test/."""
+import os, subprocess, sys
+import pytest
+
+from conftest import ROOT
+
+TINY = {  # script -> (arguments of its tiniest run, a header its table prints)
+    'generators.py': (['--sizes', '64', '--presets', 'smoke', '--models', 'fomm', '--batch', '1', '--repeats', '1'],
+                      'train steps/s'),
+    'recognition.py': (['--presets', 'smoke', '--archs', 'r3d_18', '--repeats', '1'], 'steps/s'),
+    'transfer_vs_steps.py': (['--generators', 'fomm:awp', '--steps', '2', '--device', 'cpu'], 'motion transfer'),
+}
+
+
+def test_every_benchmark_has_a_tiny_run():
+    assert sorted(TINY) == sorted(p.name for p in (ROOT/'benchmarks').glob('*.py'))
+
+
+@pytest.mark.parametrize('script', sorted(TINY))
+def test_benchmark_runs(script):
+    args, header = TINY[script]
+    r = subprocess.run([sys.executable, str(ROOT/'benchmarks'/script), *args], capture_output=True, text=True,
+                       cwd=ROOT, env={**os.environ, 'IN_TEST': '1'}, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = [l for l in r.stdout.splitlines() if header in l]
+    assert lines, f'{script} printed no table with {header!r}:\n{r.stdout[-2000:]}'
+    after = r.stdout.split(lines[0], 1)[1]
+    assert any(ch.isdigit() for ch in after), f'{script} printed no figures under its header:\n{r.stdout[-2000:]}'
