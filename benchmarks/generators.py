@@ -14,7 +14,8 @@ import argparse, statistics, time
 import torch
 
 from fpme.core import get_device, seed_everything
-from fpme.train import make_config, build_model, GeneratorLoss
+from fpme.train import make_config, GeneratorLoss
+from fpme.models import build_model
 from fpme.losses import Perceptual, PERCEPTUAL_PRESETS
 from fpme.animate import animate
 

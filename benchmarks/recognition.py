@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from fpme.core import get_device, seed_everything
-from fpme.data import EMOTION3
+from fpme.datasets import EMOTION3
 from fpme.recognition import BACKBONES, RECOGNITION_PRESETS, VideoResNet, recognition_config
 
 EVAL_BATCH = 64  # clips per inference batch (`fpme.recognition.predict`'s default)

@@ -16,7 +16,7 @@ import numpy as np, pandas as pd
 from fpme.core import get_device, save_result_table, markdown_table, project_path, in_test, runs_dir
 from fpme.animate import prepare_driving
 from fpme.metrics import score_clip, mean_ci
-from fpme.train import load_generator
+from fpme.models import load_generator
 from fpme.experiments import (corpora, protocol_cases, ground_truth, generate, trained_generators, generator_name,
                               experiment_dir, experiment_scale)
 

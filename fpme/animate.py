@@ -12,9 +12,18 @@ import torch
 from scipy.spatial import ConvexHull
 from tqdm import tqdm
 from .core import get_device, atomic_write
-from .keypoints import prior_keypoints
-from .prior import pixel_to_norm
-from .landmarks import read_image, read_clip, preprocess_clip, detect_landmarks, face_box, crop_resize, to_crop, to_gray
+from .prior import norm_keypoints
+from fpme.landmarks import (
+    read_image,
+    read_clip,
+    preprocess_clip,
+    detect_landmarks,
+    face_box,
+    crop_resize,
+    to_crop,
+    to_gray,
+)
+
 
 # %% auto #0
 __all__ = ['VIDEO_FPS', 'DIFF_GAIN', 'expand', 'movement_scale', 'relative_motion', 'animate', 'to_tensor', 'from_tensor',
@@ -73,7 +82,8 @@ def animate(model,                      # a trained FOMM or MRAA (eval mode)
     m0 = model.motion(driving[:1], kp(kp_driving, slice(0, 1)))
     out = []
     for a in range(0, len(driving), batch_size):
-        sl = slice(a, a + batch_size); n = len(driving[sl])
+        sl = slice(a, a + batch_size)
+        n = len(driving[sl])
         md = model.motion(driving[sl], kp(kp_driving, sl))
         rel = relative_motion(expand(ms, n), md, expand(m0, n), intensity, adapt_scale)
         out.append(model.generate(source[None].expand(n, -1, -1, -1), expand(ms, n), rel)['prediction'].clamp(0, 1))
@@ -97,9 +107,10 @@ def prepare_source(path_or_image, # a face photo (path or uint8 array)
     "A source face cropped as in Sec. IV-B at `size`: (3, size, size) frame and (18, 2) normalised prior keypoints."
     where = str(path_or_image) if not isinstance(path_or_image, np.ndarray) else 'source image'
     img = read_image(path_or_image) if not isinstance(path_or_image, np.ndarray) else path_or_image
-    lm = detect_landmarks(img, where); box = face_box(lm)
+    lm = detect_landmarks(img, where)
+    box = face_box(lm)
     crop, lm = crop_resize(to_gray(img, where), box, size), to_crop(lm, box, size)
-    return to_tensor(crop), torch.from_numpy(pixel_to_norm(prior_keypoints(lm, layout), size).astype(np.float32))
+    return to_tensor(crop), norm_keypoints(lm, size, layout)
 
 # %% ../nbs/api/19_animate.ipynb #af0b7f43
 def prepare_driving(path, # a driving clip: frame folder or video (or a preprocessed synthetic clip folder)
@@ -107,13 +118,17 @@ def prepare_driving(path, # a driving clip: frame folder or video (or a preproce
     "A driving clip preprocessed as in Sec. IV-B at `size`: (T, 3, size, size) frames and (T, 18, 2) normalised prior keypoints."
     path = Path(path)
     if (path/'landmarks.npy').is_file():  # a synthetic clip: already cropped, exact landmarks alongside
-        frames = read_clip(path); lm = np.load(path/'landmarks.npy'); s = size / frames.shape[-1]
-        frames = np.stack([crop_resize(to_gray(f), np.array([0, 0, f.shape[1], f.shape[0]], np.float32), size) for f in frames])
+        frames = read_clip(path)
+        lm = np.load(path/'landmarks.npy')
+        s = size / frames.shape[-1]
+        frames = np.stack(
+            [crop_resize(to_gray(f), np.array([0, 0, f.shape[1], f.shape[0]], np.float32), size) for f in frames]
+        )
         lm = lm * s
     else:
         clip = preprocess_clip(read_clip(path), size, where=str(path), progress=progress)
         frames, lm = clip.frames[..., 0], clip.landmarks
-    return to_tensor(frames), torch.from_numpy(pixel_to_norm(prior_keypoints(lm, layout), size).astype(np.float32))
+    return to_tensor(frames), norm_keypoints(lm, size, layout)
 
 # %% ../nbs/api/19_animate.ipynb #d875e78c
 VIDEO_FPS = 25        # playback rate of written videos (micro-expressions are filmed at 100-200 fps: this is slow motion)
@@ -123,7 +138,8 @@ import imageio.v2 as iio
 def write_video(frames:np.ndarray, # (T, H, W) or (T, H, W, 3) uint8
                 path:str|Path, fps:int=VIDEO_FPS)->Path:
     "Write an MP4 (H.264) or GIF, by the file's suffix, atomically."
-    path = Path(path); suffix = path.suffix.lower()
+    path = Path(path)
+    suffix = path.suffix.lower()
     if suffix not in ('.mp4', '.gif'): raise ValueError(f"{path}: write .mp4 or .gif")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.stem}.partial{suffix}')  # the writers need a file name with the right suffix
@@ -154,45 +170,81 @@ def animate_files(checkpoint:str|Path, # checkpoint.pt or its run folder
                   out:str|Path,        # the .mp4 to write; .gif and _compare.mp4 go beside it
                   intensity:float=1.0, adapt_scale:bool=False, device='auto')->list[Path]:
     "Load a trained generator, animate `source` with `driving`, and write MP4, GIF and a side-by-side comparison."
-    from fpme.train import load_generator
+    from fpme.models import load_generator
     model, cfg = load_generator(checkpoint, device)
     src, kp_s = prepare_source(source, cfg.size)
     drv, kp_d = prepare_driving(driving, cfg.size)
     prior = cfg.prior != 'none'
-    gen = from_tensor(animate(model, src, drv, kp_s if prior else None, kp_d if prior else None, intensity, adapt_scale))
+    gen = from_tensor(
+        animate(model, src, drv, kp_s if prior else None, kp_d if prior else None, intensity, adapt_scale)
+    )
     out = Path(out).with_suffix('.mp4')
-    return [write_video(gen, out), write_video(gen, out.with_suffix('.gif')),
-            write_video(comparison(from_tensor(drv), from_tensor(src[None])[0], gen), out.with_name(out.stem + '_compare.mp4'))]
+    return [
+        write_video(gen, out),
+        write_video(gen, out.with_suffix('.gif')),
+        write_video(
+            comparison(from_tensor(drv), from_tensor(src[None])[0], gen), out.with_name(out.stem + '_compare.mp4')
+        ),
+    ]
+
 
 # %% ../nbs/api/19_animate.ipynb #a3549a43
-def enlarge(model,               # a trained generator (from `fpme.train.load_generator`)
+def enlarge(model,               # a trained generator (from `fpme.models.load_generator`)
             table:pd.DataFrame,  # clip table of the clips to combine
             out:str|Path,        # folder for the generated clips and manifest.csv
             size:int|None=None,  # frame side (default: the sampler's FRAME_SIZE... pass the model's training size)
             max_clips:int|None=None, # at most this many (a seeded draw of the pairs), default all
             seed:int=0, intensity:float=1.0, progress:bool=True)->pd.DataFrame:
     "Generate labelled clips from (first frame of clip i) × (clip j ≠ i); returns the new clips' manifest."
-    from fpme.data import ClipData, save_table
+    from fpme.datasets import save_table
+    from fpme.samplers import ClipData
     from fpme.synth import write_clip
-    out = Path(out); dev = next(model.parameters()).device
+    out = Path(out)
+    dev = next(model.parameters()).device
     size = size or getattr(model, 'train_size', None)
     if size is None: raise ValueError("enlarge needs the frame size the model was trained at: pass size=cfg.size")
     clips = ClipData(table, size=size, progress=progress)
     pairs = [(i, j) for i in range(len(clips.rows)) for j in range(len(clips.rows)) if i != j]
     if max_clips is not None and max_clips < len(pairs):
-        pick = np.random.default_rng(seed).choice(len(pairs), max_clips, replace=False); pairs = [pairs[k] for k in sorted(pick)]
+        pick = np.random.default_rng(seed).choice(len(pairs), max_clips, replace=False)
+        pairs = [pairs[k] for k in sorted(pick)]
     prior, layout = model.cfg.prior != 'none', 'paper'
-    kp = lambda c: torch.from_numpy(pixel_to_norm(prior_keypoints(c.landmarks, layout), size).astype(np.float32))
+    kp = lambda c: norm_keypoints(c.landmarks, size, layout)
     rows = []
     for n, (i, j) in enumerate(tqdm(pairs, desc='enlarge', unit='clip', disable=not progress)):
-        si, dj = clips.rows[i], clips.rows[j]; folder = out/f'{n:06d}'
+        si, dj = clips.rows[i], clips.rows[j]
+        folder = out/f'{n:06d}'
         if not (folder/'landmarks.npy').is_file():
             cs, cd = clips.clip(i), clips.clip(j)
-            gen = animate(model, to_tensor(cs.frames[0]), to_tensor(cd.frames), kp(cs)[0] if prior else None, kp(cd) if prior else None, intensity)
+            gen = animate(
+                model,
+                to_tensor(cs.frames[0]),
+                to_tensor(cd.frames),
+                kp(cs)[0] if prior else None,
+                kp(cd) if prior else None,
+                intensity,
+            )
             lm_src = np.broadcast_to(cs.landmarks[:1], (len(cd.frames), *cs.landmarks.shape[1:]))  # the source's landmarks (approximate: not re-detected)
             write_clip(folder, from_tensor(gen), lm_src)
-        rows.append(dict(clip_id=f'generated/{n:06d}', dataset='generated', subject=si.subject, path=str(folder.resolve()), n_frames=int(dj.n_frames),
-                         fps=float(dj.fps), onset=int(dj.onset), apex=int(dj.apex), offset=int(dj.offset), emotion=dj.emotion,
-                         emotion3=dj.emotion3, aus=dj.aus, preprocessed=True, source_clip=si.clip_id, driving_clip=dj.clip_id))
-    manifest = pd.DataFrame(rows); save_table(manifest, out/'manifest.csv')
+        rows.append(
+            dict(
+                clip_id=f'generated/{n:06d}',
+                dataset='generated',
+                subject=si.subject,
+                path=str(folder.resolve()),
+                n_frames=int(dj.n_frames),
+                fps=float(dj.fps),
+                onset=int(dj.onset),
+                apex=int(dj.apex),
+                offset=int(dj.offset),
+                emotion=dj.emotion,
+                emotion3=dj.emotion3,
+                aus=dj.aus,
+                preprocessed=True,
+                source_clip=si.clip_id,
+                driving_clip=dj.clip_id,
+            )
+        )
+    manifest = pd.DataFrame(rows)
+    save_table(manifest, out/'manifest.csv')
     return manifest

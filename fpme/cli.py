@@ -16,9 +16,13 @@ __all__ = ['SUBCOMMANDS', 'HELP_COLUMN', 'HELP_WIDTH', 'cmd_landmarks', 'cmd_pri
 # %% ../nbs/api/99_cli.ipynb #0f0c6615
 def _unique_stem(path:Path, taken:set)->str:
     "A file stem for `path`'s outputs that no earlier input of this run took."
-    stem = path.stem if path.is_file() else path.name; s, i = stem, 1
-    while s in taken: i += 1; s = f'{stem}_{i}'
-    taken.add(s); return s
+    stem = path.stem if path.is_file() else path.name
+    s, i = stem, 1
+    while s in taken:
+        i += 1
+        s = f'{stem}_{i}'
+    taken.add(s)
+    return s
 
 # %% ../nbs/api/99_cli.ipynb #3f4c3c24
 def cmd_landmarks(args):
@@ -26,47 +30,76 @@ def cmd_landmarks(args):
     from fpme.landmarks import path_landmarks
     from fpme.keypoints import prior_keypoints
     from fpme.core import save_npz
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True); taken, failed = set(), []
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    taken, failed = set(), []
     for p in map(Path, args.paths):
         try: res = path_landmarks(p, cache=not args.no_cache)
-        except (OSError, ValueError, TypeError) as e: failed.append(p); print(f'error: {e}', file=sys.stderr); continue
+        except (OSError, ValueError, TypeError) as e:
+            failed.append(p)
+            print(f'error: {e}', file=sys.stderr)
+            continue
         f = save_npz(out/f'{_unique_stem(p, taken)}.landmarks.npz', landmarks=res.landmarks,
                      keypoints=prior_keypoints(res.landmarks, args.layout), missing=np.array(res.missing, int),
                      source=str(p), layout=args.layout)
         print(f'{p}: {len(res.landmarks)} frame(s), {len(res.missing)} filled -> {f}')
-    if failed: print(f'{len(failed)} of {len(args.paths)} input(s) failed: {", ".join(map(str, failed))}', file=sys.stderr)
+    if failed:
+        print(f'{len(failed)} of {len(args.paths)} input(s) failed: {", ".join(map(str, failed))}', file=sys.stderr)
     return 1 if failed else 0
 
 # %% ../nbs/api/99_cli.ipynb #639538eb
 def cmd_prior(args):
     "Overlay the 18 keypoints and the prior map on a face photo."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
     from fpme.landmarks import read_image
-    from fpme.prior import face_prior, draw_prior
+    from fpme.faces import face_prior, draw_prior
     try: fp = face_prior(read_image(args.image), args.size, args.layout, args.kind, where=str(args.image))
-    except (OSError, ValueError, TypeError) as e: print(f'error: {e}', file=sys.stderr); return 1
+    except (OSError, ValueError, TypeError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     fig, ax = plt.subplots(figsize=(4, 4))
     draw_prior(ax, fp, f'{args.kind} map, {args.layout} keypoints', args.layout)
-    out = Path(args.out); out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150, bbox_inches='tight'); plt.close(fig)
-    print(f'{args.image} -> {out}'); return 0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150, bbox_inches='tight')
+    plt.close(fig)
+    print(f'{args.image} -> {out}')
+    return 0
 
 # %% ../nbs/api/99_cli.ipynb #45559b71
 def cmd_demo(args):
     "Run landmarks → keypoints → prior maps on a shipped face photo and write the results."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
     import pandas as pd
     from fpme.core import sample_face, runs_dir, save_npz
-    from fpme.prior import face_prior, draw_prior
+    from fpme.faces import face_prior, draw_prior
     from fpme.keypoints import keypoint_groups
-    out = Path(args.out) if args.out else runs_dir('demo'); out.mkdir(parents=True, exist_ok=True)
-    fps = {k: face_prior(sample_face(args.face), args.size, layout, k) for k, layout in (('ewp', 'paper'), ('released', 'released'))}
+    out = Path(args.out) if args.out else runs_dir('demo')
+    out.mkdir(parents=True, exist_ok=True)
+    fps = {
+        k: face_prior(sample_face(args.face), args.size, layout, k)
+        for k, layout in (('ewp', 'paper'), ('released', 'released'))
+    }
     fig, ax = plt.subplots(1, 2, figsize=(7, 3.8))
     for a, (k, fp) in zip(ax, fps.items()): draw_prior(a, fp, f'{k} prior map', 'paper' if k == 'ewp' else 'released')
-    fig.savefig(out/'prior_overlay.png', dpi=150, bbox_inches='tight'); plt.close(fig)
+    fig.savefig(out/'prior_overlay.png', dpi=150, bbox_inches='tight')
+    plt.close(fig)
     fp = fps['ewp']
-    pd.DataFrame({'keypoint': range(1, 19), 'x': fp.keypoints[:, 0], 'y': fp.keypoints[:, 1], 'au_region': keypoint_groups()}).to_csv(out/'keypoints.csv', index=False)
-    save_npz(out/'prior.npz', image=fp.image, landmarks=fp.landmarks, keypoints=fp.keypoints, ewp=fp.map, released=fps['released'].map)
+    pd.DataFrame(
+        {'keypoint': range(1, 19), 'x': fp.keypoints[:, 0], 'y': fp.keypoints[:, 1], 'au_region': keypoint_groups()}
+    ).to_csv(out / 'keypoints.csv', index=False)
+    save_npz(
+        out / 'prior.npz',
+        image=fp.image,
+        landmarks=fp.landmarks,
+        keypoints=fp.keypoints,
+        ewp=fp.map,
+        released=fps['released'].map,
+    )
     print(f"{args.face}: 68 landmarks -> 18 keypoints -> prior maps ({args.size}x{args.size})")
     for f in ('prior_overlay.png', 'keypoints.csv', 'prior.npz'): print(f'  wrote {out/f}')
     return 0
@@ -76,45 +109,66 @@ def cmd_synth(args):
     "Render the embedded synthetic micro-expression corpus (resumable)."
     from dataclasses import replace
     from fpme.synth import SYNTH_PRESETS, make_corpus, MANIFEST
-    cfg = replace(SYNTH_PRESETS[args.preset], seed=args.seed, **{k: getattr(args, k) for k in ('clips', 'size', 'stride') if getattr(args, k) is not None})
+    cfg = replace(
+        SYNTH_PRESETS[args.preset],
+        seed=args.seed,
+        **{k: getattr(args, k) for k in ('clips', 'size', 'stride') if getattr(args, k) is not None}
+    )
     table = make_corpus(args.out, cfg, args.split)
     counts = table.emotion3.value_counts().to_dict()
-    print(f"{len(table)} clips ({cfg.size} px, {table.n_frames.sum()} frames) -> {Path(args.out)/MANIFEST}; classes {counts}")
+    print(
+        f"{len(table)} clips ({cfg.size} px, {table.n_frames.sum()} frames) -> {Path(args.out)/MANIFEST}; classes {counts}"
+    )
     return 0
 ## `fpme data`
 
 # %% ../nbs/api/99_cli.ipynb #885673f2
 def cmd_data(args):
     "Index a real FME dataset into a clip table, or verify a table against the disk."
-    from fpme.data import load_dataset, save_table, read_table, verify_frames, MissingDataError, InvalidDataError
+    from fpme.datasets import load_dataset, save_table, read_table, MissingDataError, InvalidDataError
+    from fpme.samplers import verify_frames
     try:
         if args.action == 'table':
             kw = dict(allow_gaps=args.allow_gaps, **({'sheet': args.sheet} if args.sheet else {}))
-            t = load_dataset(args.dataset, args.root, **kw); save_table(t, args.out)
+            t = load_dataset(args.dataset, args.root, **kw)
+            save_table(t, args.out)
             print(f"{args.dataset}: {len(t)} clips of {t.subject.nunique()} subjects -> {args.out}")
         else:
             t = verify_frames(read_table(args.table), decode=not args.no_decode, progress=True)
             print(f"{args.table}: {len(t)} clips, {int(t.n_frames.sum())} frames, all present")
-    except (MissingDataError, InvalidDataError, ImportError, TypeError) as e: print(f'error: {e}', file=sys.stderr); return 1
+    except (MissingDataError, InvalidDataError, ImportError, TypeError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     return 0
 ## `fpme train`
 
 # %% ../nbs/api/99_cli.ipynb #6790925d
 def _pairs_for(data:str|Path, size:int, seed:int):
     "FramePairs over a synthetic corpus folder (its manifest.csv) or a clip-table CSV."
-    from fpme.data import FramePairs, read_table
-    data = Path(data); table = read_table(data/'manifest.csv' if data.is_dir() else data)
+    from fpme.datasets import read_table
+    from fpme.samplers import FramePairs
+    data = Path(data)
+    table = read_table(data/'manifest.csv' if data.is_dir() else data)
     return FramePairs(table, size=size, seed=seed, progress=True).prepare()
 
 def cmd_train(args):
     "Train a generator (FOMM or MRAA, vanilla / +EWP / +AWP) on a synthetic corpus or a clip table."
-    from fpme.train import make_config, train, image_size
-    over = {k: getattr(args, k) for k in ('steps', 'batch_size', 'lr', 'checkpoint_every', 'log_every') if getattr(args, k) is not None}
+    from fpme.train import make_config, train
+    from fpme.models import image_size
+    over = {
+        k: getattr(args, k)
+        for k in ('steps', 'batch_size', 'lr', 'checkpoint_every', 'log_every')
+        if getattr(args, k) is not None
+    }
     try:
         cfg = make_config(args.model, args.prior, args.preset, seed=args.seed, **over)
-        ck = train(cfg, _pairs_for(args.data, image_size(cfg), args.seed), args.out, args.device, args.resume, args.until)
+        ck = train(
+            cfg, _pairs_for(args.data, image_size(cfg), args.seed), args.out, args.device, args.resume, args.until
+        )
     except KeyboardInterrupt: return 130
-    except (OSError, ValueError, FloatingPointError) as e: print(f'error: {e}', file=sys.stderr); return 1
+    except (OSError, ValueError, FloatingPointError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     if int(os.environ.get('RANK', 0)) == 0: print(f'{cfg.model}+{cfg.prior} ({cfg.preset}) -> {ck}')  # once under torchrun
     return 0
 
@@ -123,21 +177,27 @@ def cmd_animate(args):
     "Drive a face photo with a micro-expression clip; write MP4, GIF and a side-by-side comparison."
     from fpme.animate import animate_files
     try: files = animate_files(args.checkpoint, args.source, args.driving, args.out, args.intensity, args.adapt_scale, args.device)
-    except (OSError, ValueError) as e: print(f'error: {e}', file=sys.stderr); return 1
+    except (OSError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     for f in files: print(f'wrote {f}')
     return 0
 
 def cmd_enlarge(args):
     "Generate new labelled clips: each clip's first frame as a source × other clips as drivers (Sec. IV-I)."
     from fpme.animate import enlarge
-    from fpme.train import load_generator
-    from fpme.data import read_table
+    from fpme.models import load_generator
+    from fpme.datasets import read_table
     try:
         model, _ = load_generator(args.checkpoint, args.device)
-        data = Path(args.data); table = read_table(data/'manifest.csv' if data.is_dir() else data)
+        data = Path(args.data)
+        table = read_table(data/'manifest.csv' if data.is_dir() else data)
         out = enlarge(model, table, args.out, max_clips=args.max_clips, seed=args.seed)
-    except (OSError, ValueError) as e: print(f'error: {e}', file=sys.stderr); return 1
-    print(f'{len(out)} generated clips -> {Path(args.out)/"manifest.csv"}'); return 0
+    except (OSError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    print(f'{len(out)} generated clips -> {Path(args.out)/"manifest.csv"}')
+    return 0
 
 def cmd_reproduce(args):
     "Re-execute every experiment notebook with papermill in dependency order, skipping up-to-date steps (tables/ and figures/)."
@@ -164,49 +224,73 @@ def cmd_reproduce(args):
 
 # %% ../nbs/api/99_cli.ipynb #37790209
 def _add_landmarks(sub):
-    p = sub.add_parser('landmarks', help='landmarks (+ 18 prior keypoints) of images, frame folders or videos', description=cmd_landmarks.__doc__)
+    p = sub.add_parser(
+        'landmarks',
+        help='landmarks (+ 18 prior keypoints) of images, frame folders or videos',
+        description=cmd_landmarks.__doc__,
+    )
     p.add_argument('paths', nargs='+', help='images, folders of frames, or video files')
     p.add_argument('--out', default='.', help='folder for the <name>.landmarks.npz files (default: current folder)')
-    p.add_argument('--layout', default='paper', choices=('paper', 'released'), help='keypoint layout (default: paper, Eq. 6)')
+    p.add_argument(
+        '--layout', default='paper', choices=('paper', 'released'), help='keypoint layout (default: paper, Eq. 6)'
+    )
     p.add_argument('--no-cache', action='store_true', help='ignore and do not write the landmark cache')
     p.set_defaults(func=cmd_landmarks)
 
 def _add_prior(sub):
-    p = sub.add_parser('prior', help='overlay the 18 keypoints and the prior map on a face photo', description=cmd_prior.__doc__)
+    p = sub.add_parser(
+        'prior', help='overlay the 18 keypoints and the prior map on a face photo', description=cmd_prior.__doc__
+    )
     p.add_argument('image', help='a face photo')
     p.add_argument('--out', required=True, help='the PNG to write')
     p.add_argument('--size', type=int, default=256, help='crop side in px (default 256, Sec. IV-B)')
     p.add_argument('--layout', default='paper', choices=('paper', 'released'), help='keypoint layout')
-    p.add_argument('--kind', default='ewp', choices=('ewp', 'awp', 'released'), help='prior map (awp: untrained, equals ewp)')
+    p.add_argument(
+        '--kind', default='ewp', choices=('ewp', 'awp', 'released'), help='prior map (awp: untrained, equals ewp)'
+    )
     p.set_defaults(func=cmd_prior)
 
 def _add_demo(sub):
     from fpme.core import SAMPLE_FACES
-    p = sub.add_parser('demo', help='the main job on the embedded default: landmarks → keypoints → prior maps on a shipped face', description=cmd_demo.__doc__)
+    p = sub.add_parser(
+        'demo',
+        help='the main job on the embedded default: landmarks → keypoints → prior maps on a shipped face',
+        description=cmd_demo.__doc__,
+    )
     p.add_argument('--face', default='astronaut', choices=sorted(SAMPLE_FACES), help='which shipped photo')
     p.add_argument('--size', type=int, default=256, help='crop side in px')
     p.add_argument('--out', default=None, help='output folder (default runs/demo)')
     p.set_defaults(func=cmd_demo)
 
 def _add_synth(sub):
-    p = sub.add_parser('synth', help='render the embedded synthetic, labelled micro-expression corpus', description=cmd_synth.__doc__)
+    p = sub.add_parser(
+        'synth', help='render the embedded synthetic, labelled micro-expression corpus', description=cmd_synth.__doc__
+    )
     p.add_argument('--out', required=True, help='corpus folder (re-running resumes)')
     p.add_argument('--clips', type=int, default=None, help='number of clips (default: the preset\'s)')
     p.add_argument('--seed', type=int, default=0, help='corpus seed')
-    p.add_argument('--preset', default='smoke', choices=('smoke', 'full'), help='smoke: 64 px, 24 clips; full: 256 px, 3000 clips')
+    p.add_argument(
+        '--preset', default='smoke', choices=('smoke', 'full'), help='smoke: 64 px, 24 clips; full: 256 px, 3000 clips'
+    )
     p.add_argument('--size', type=int, default=None, help='frame side in px (default: the preset\'s)')
     p.add_argument('--stride', type=int, default=None, help='keep every n-th captured frame (default: the preset\'s)')
     p.add_argument('--split', default='train', choices=('train', 'heldout'), help='identities that perform the clips')
     p.set_defaults(func=cmd_synth)
 
 def _add_data(sub):
-    p = sub.add_parser('data', help='index a real FME dataset (CASME II, SAMM, SMIC-HS, CASME I) into a clip table, or verify one', description=cmd_data.__doc__)
+    p = sub.add_parser(
+        'data',
+        help='index a real FME dataset (CASME II, SAMM, SMIC-HS, CASME I) into a clip table, or verify one',
+        description=cmd_data.__doc__,
+    )
     acts = p.add_subparsers(dest='action', required=True, metavar='<action>')
     t = acts.add_parser('table', help='build a clip table (CSV) from a dataset folder')
     t.add_argument('dataset', help="'casme2', 'samm', 'smic_hs' or 'casme1' (usual spellings accepted)")
     t.add_argument('root', help="the dataset's folder")
     t.add_argument('--out', required=True, help='the clip table to write (.csv)')
-    t.add_argument('--sheet', default=None, help='the coding spreadsheet (.csv, or .xlsx with openpyxl), if not beside the frames')
+    t.add_argument(
+        '--sheet', default=None, help='the coding spreadsheet (.csv, or .xlsx with openpyxl), if not beside the frames'
+    )
     t.add_argument('--allow-gaps', action='store_true', help='accept clips whose frame numbers skip')
     v = acts.add_parser('verify', help='check that every frame of a clip table is present and decodes')
     v.add_argument('table', help='a clip table (.csv)')
@@ -214,11 +298,23 @@ def _add_data(sub):
     p.set_defaults(func=cmd_data)
 
 def _add_train(sub):
-    p = sub.add_parser('train', help='train FOMM or MRAA (vanilla / +EWP / +AWP); resumable, multi-GPU with torchrun', description=cmd_train.__doc__)
+    p = sub.add_parser(
+        'train',
+        help='train FOMM or MRAA (vanilla / +EWP / +AWP); resumable, multi-GPU with torchrun',
+        description=cmd_train.__doc__,
+    )
     p.add_argument('--model', default='fomm', choices=('fomm', 'mraa'), help='image-animation framework')
-    p.add_argument('--prior', default='none', choices=('none', 'ewp', 'awp'), help='facial prior')
-    p.add_argument('--preset', default='smoke', choices=('smoke', 'full'), help='smoke: CPU minutes at 64 px; full: the paper, 256 px, GPU')
-    p.add_argument('--data', required=True, help='a synthetic corpus folder (fpme synth) or a clip table .csv (fpme data table)')
+    from fpme.prior import PRIORS
+    p.add_argument('--prior', default='none', choices=PRIORS, help='facial prior')
+    p.add_argument(
+        '--preset',
+        default='smoke',
+        choices=('smoke', 'full'),
+        help='smoke: CPU minutes at 64 px; full: the paper, 256 px, GPU',
+    )
+    p.add_argument(
+        '--data', required=True, help='a synthetic corpus folder (fpme synth) or a clip table .csv (fpme data table)'
+    )
     p.add_argument('--out', required=True, help='run folder: checkpoint.pt, log.csv, config.json')
     p.add_argument('--steps', type=int, default=None, help="training steps (default: the preset's)")
     p.add_argument('--batch-size', type=int, default=None, help="pairs per step (per process)")
@@ -232,31 +328,58 @@ def _add_train(sub):
     p.set_defaults(func=cmd_train)
 
 def _add_animate(sub):
-    p = sub.add_parser('animate', help='drive a face photo with a micro-expression clip (MP4, GIF, comparison)', description=cmd_animate.__doc__)
+    p = sub.add_parser(
+        'animate',
+        help='drive a face photo with a micro-expression clip (MP4, GIF, comparison)',
+        description=cmd_animate.__doc__,
+    )
     p.add_argument('--checkpoint', required=True, help='a checkpoint.pt or its run folder')
     p.add_argument('--source', required=True, help='the face photo to animate')
-    p.add_argument('--driving', required=True, help='the driving clip: frame folder or video; its first frame is the neutral reference')
+    p.add_argument(
+        '--driving',
+        required=True,
+        help='the driving clip: frame folder or video; its first frame is the neutral reference',
+    )
     p.add_argument('--out', required=True, help='the MP4 to write (a .gif and a _compare.mp4 are written beside it)')
-    p.add_argument('--intensity', type=float, default=1.0, help='scale of the transferred motion (2: amplify, 0.5: attenuate)')
+    p.add_argument(
+        '--intensity', type=float, default=1.0, help='scale of the transferred motion (2: amplify, 0.5: attenuate)'
+    )
     p.add_argument('--adapt-scale', action='store_true', help="rescale the motion by the faces' size ratio")
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda', ...")
     p.set_defaults(func=cmd_animate)
 
 def _add_enlarge(sub):
-    p = sub.add_parser('enlarge', help='generate labelled clips: first frames as sources × clips as drivers (Sec. IV-I)', description=cmd_enlarge.__doc__)
+    p = sub.add_parser(
+        'enlarge',
+        help='generate labelled clips: first frames as sources × clips as drivers (Sec. IV-I)',
+        description=cmd_enlarge.__doc__,
+    )
     p.add_argument('--checkpoint', required=True, help='a checkpoint.pt or its run folder')
     p.add_argument('--data', required=True, help='a synthetic corpus folder or a clip table .csv (sources and drivers)')
     p.add_argument('--out', required=True, help='folder for the generated clips and their manifest.csv')
-    p.add_argument('--max-clips', type=int, default=None, help='at most this many generated clips (default: all n(n-1) pairs)')
+    p.add_argument(
+        '--max-clips', type=int, default=None, help='at most this many generated clips (default: all n(n-1) pairs)'
+    )
     p.add_argument('--seed', type=int, default=0, help='seed of the pair draw when --max-clips is set')
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda', ...")
     p.set_defaults(func=cmd_enlarge)
 
 def _add_reproduce(sub):
-    p = sub.add_parser('reproduce', help="regenerate the paper's tables and figures: every experiment notebook via papermill", description=cmd_reproduce.__doc__)
-    p.add_argument('--scale', default='smoke', choices=('smoke', 'full'), help='smoke: minutes on a CPU; full: the paper\'s sizes on a GPU')
+    p = sub.add_parser(
+        'reproduce',
+        help="regenerate the paper's tables and figures: every experiment notebook via papermill",
+        description=cmd_reproduce.__doc__,
+    )
+    p.add_argument(
+        '--scale',
+        default='smoke',
+        choices=('smoke', 'full'),
+        help='smoke: minutes on a CPU; full: the paper\'s sizes on a GPU',
+    )
     p.add_argument('--device', default=None, help="'auto', 'cpu', 'cuda' (default: params/<scale>.yaml's)")
-    p.add_argument('--only', nargs='+', default=None, metavar='STEP', help='run these notebooks (stems) and what they need')
+    p.add_argument(
+        '--only', nargs='+', default=None, metavar='STEP', help='run these notebooks (stems) and what they need'
+    )
     p.add_argument('--force', action='store_true', help='run steps even when they are up to date')
     p.add_argument('--list', action='store_true', help='list the steps and exit')
     p.add_argument('--quiet', action='store_true', help="no per-cell progress bars")
@@ -270,8 +393,11 @@ HELP_COLUMN, HELP_WIDTH = 16, 110  # `fpme --help` layout: one line per subcomma
 
 def parser()->argparse.ArgumentParser:
     "fpme's argument parser: one subparser per subcommand."
-    p = argparse.ArgumentParser(prog='fpme', description='Facial prior guided micro-expression generation (Zhang et al., TIP 2024).',
-                                formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=HELP_COLUMN, width=HELP_WIDTH))
+    p = argparse.ArgumentParser(
+        prog='fpme',
+        description='Facial prior guided micro-expression generation (Zhang et al., TIP 2024).',
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=HELP_COLUMN, width=HELP_WIDTH),
+    )
     p.add_argument('--version', action='version', version=f'fpme {__version__}')
     sub = p.add_subparsers(title='commands', metavar='<command>')
     for add in SUBCOMMANDS: add(sub)
@@ -282,5 +408,7 @@ def main(argv:list[str]|None=None # arguments (default: sys.argv[1:])
         )->int:
     "Entry point of the `fpme` console script."
     args = parser().parse_args(argv)
-    if not hasattr(args, 'func'): parser().print_help(); return 2
+    if not hasattr(args, 'func'):
+        parser().print_help()
+        return 2
     return args.func(args)

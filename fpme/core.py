@@ -97,7 +97,9 @@ def get_device(device:str|torch.device='auto' # 'auto' (CUDA when present, else 
 def seed_everything(seed:int # seed for Python, NumPy and torch (all devices)
                    )->np.random.Generator:
     "Seed every random source and return a NumPy generator seeded the same way."
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
 # %% ../nbs/api/00_core.ipynb #1ef5445b
@@ -119,7 +121,8 @@ def parallel_map(fn, # an importable function
                  threads:int=WORKER_THREADS # torch threads per worker process
                 )->list:
     "`[fn(*args) for args in jobs]`, in that order, computed by `workers` spawned processes when more than one."
-    jobs = list(jobs); workers = job_workers('cpu', len(jobs)) if workers is None else workers
+    jobs = list(jobs)
+    workers = job_workers('cpu', len(jobs)) if workers is None else workers
     if workers <= 1 or len(jobs) <= 1: return [fn(*args) for args in jobs]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -133,7 +136,8 @@ def atomic_write(path:str|Path, # final file path
                  mode:str='wb'  # open mode of the temporary file ('wb' or 'w')
                 ):
     "Open a temporary file beside `path`; on success rename it onto `path`, on error delete it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, mode) as f: yield f
@@ -194,7 +198,8 @@ def save_figure(fig, # a matplotlib figure
     out = []
     for fmt in formats:
         meta = {'CreationDate': None} if fmt == 'pdf' else {}  # reproducible bytes: no timestamp
-        with atomic_write(folder/f'{name}.{fmt}') as f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches='tight', metadata=meta)
+        with atomic_write(folder / f'{name}.{fmt}') as f:
+            fig.savefig(f, format=fmt, dpi=dpi, bbox_inches='tight', metadata=meta)
         out.append(folder/f'{name}.{fmt}')
     return out
 
@@ -214,7 +219,21 @@ def latex_table(df)->str:
     esc = lambda s: ''.join(LATEX_SPECIAL.get(ch, ch) for ch in str(s))
     head = ' & '.join(esc(c) for c in df.columns) + r' \\'
     body = [' & '.join(esc(v) for v in r) + r' \\' for r in df.itertuples(index=False)]
-    return '\n'.join([r'\begin{tabular}{' + 'l' * len(df.columns) + '}', r'\toprule', head, r'\midrule', *body, r'\bottomrule', r'\end{tabular}']) + '\n'
+    return (
+        '\n'.join(
+            [
+                r'\begin{tabular}{' + 'l' * len(df.columns) + '}',
+                r'\toprule',
+                head,
+                r'\midrule',
+                *body,
+                r'\bottomrule',
+                r'\end{tabular}',
+            ]
+        )
+        + '\n'
+    )
+
 
 # %% ../nbs/api/00_core.ipynb #e864b029
 def _paper_part(paper, # None, or (DataFrame, label): the paper's table as printed and where it is
@@ -263,7 +282,10 @@ def _data_face(name:str):
     def load()->np.ndarray:
         import imageio.v3 as iio
         p = project_path('data', 'faces', f'{name}.jpg')
-        if not p.is_file(): raise FileNotFoundError(f"{p} is missing: it ships with the fpme repository (data/faces/); use a checkout or an editable install")
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"{p} is missing: it ships with the fpme repository (data/faces/); use a checkout or an editable install"
+            )
         return iio.imread(p)
     return load
 
@@ -293,7 +315,10 @@ def expand_includes(markdown:str, # Markdown text
     "Replace every `{{< include path >}}` line by that file's text, its provenance comment shown as an italic line."
     def one(m):
         f = Path(folder)/m.group(1)
-        if not f.is_file(): raise FileNotFoundError(f"{f}: included in the README's notebook but missing; run `fpme reproduce` or fix the path")
+        if not f.is_file():
+            raise FileNotFoundError(
+                f"{f}: included in the README's notebook but missing; run `fpme reproduce` or fix the path"
+            )
         return STAMP.sub(lambda s: f'*{s.group(1)}*\n\n', f.read_text()).strip()
     return INCLUDE.sub(one, markdown)
 

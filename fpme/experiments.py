@@ -9,20 +9,31 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .core import runs_dir, in_test, atomic_write, save_json, job_workers, parallel_map
-from .synth import make_corpus, SynthConfig, SYNTH_PRESETS, load_identities, render, Programme, programme_mask, HELDOUT_PORTRAITS, write_clip
-from .data import FramePairs, EMOTION3
-from .train import make_config, train, load_generator, CHECKPOINT, PAPER_ITERATIONS
+from fpme.synth import (
+    make_corpus,
+    SynthConfig,
+    SYNTH_PRESETS,
+    load_identities,
+    render,
+    Programme,
+    programme_mask,
+    HELDOUT_PORTRAITS,
+    write_clip,
+)
+from .synth import frame_differences
+from .datasets import EMOTION3
+from .samplers import FramePairs
+from .train import make_config, train, TRAIN_PRESETS
+from .models import load_generator, CHECKPOINT
 from .animate import animate, to_tensor, from_tensor, prepare_driving
-from .keypoints import prior_keypoints
-from .prior import pixel_to_norm
+from .prior import norm_keypoints, PRIORS
 
 # %% auto #0
 __all__ = ['EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'GENERATORS', 'PRIOR_NAMES', 'GENERATOR_NAMES',
            'TRUTH_KINDS', 'PROTOCOL_PER_CLASS', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale', 'experiment_scale',
-           'experiment_dir', 'Corpora', 'frame_size', 'corpora', 'generator_name', 'config_digest', 'run_settings',
-           'generator_dir', 'generator_config', 'finished', 'trained_generators', 'templates', 'programme',
-           'ground_truth', 'source_keypoints', 'generate', 'protocol_clips', 'protocol_cases', 'megc_protocol',
-           'difference_overlay']
+           'experiment_dir', 'Corpora', 'frame_size', 'corpora', 'generator_name', 'run_settings', 'generator_dir',
+           'generator_config', 'finished', 'trained_generators', 'templates', 'programme', 'ground_truth',
+           'source_keypoints', 'generate', 'protocol_clips', 'protocol_cases', 'megc_protocol', 'difference_overlay']
 
 # %% ../nbs/api/21_experiments.ipynb #73d04bc2
 @dataclass(frozen=True)
@@ -35,8 +46,8 @@ class ExperimentScale:
     preset: str       # model / training preset ('smoke' or 'full')
 
 EXPERIMENT_SCALES = {
-    'smoke': ExperimentScale(train_clips=48, test_clips=30, steps=300, seeds=(0, 1), preset='smoke'),   # 2-core CPU, minutes
-    'full': ExperimentScale(train_clips=3000, test_clips=300, steps=PAPER_ITERATIONS, seeds=(0, 1, 2), preset='full'), # GPU, the paper's sizes
+    'smoke': ExperimentScale(train_clips=48, test_clips=30, steps=TRAIN_PRESETS['smoke']['steps'], seeds=(0, 1), preset='smoke'),   # 2-core CPU, minutes
+    'full': ExperimentScale(train_clips=3000, test_clips=300, steps=TRAIN_PRESETS['full']['steps'], seeds=(0, 1, 2), preset='full'), # GPU, the paper's sizes
     'test': ExperimentScale(train_clips=8, test_clips=12, steps=4, seeds=(0,), preset='smoke')}      # under pytest: the plumbing only
 TRAIN_CORPUS_SEED, TEST_CORPUS_SEED = 0, 1  # the two corpora draw different programmes
 
@@ -44,7 +55,10 @@ def experiment_scale(scale:str # 'smoke' or 'full' ('test' is used automatically
                     )->tuple[str, ExperimentScale]:
     "The scale's name and settings; under a test runner always 'test' (tiny), so pytest exercises the plumbing only."
     name = 'test' if in_test() else scale
-    if name not in EXPERIMENT_SCALES: raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(k for k in EXPERIMENT_SCALES if k != 'test')}")
+    if name not in EXPERIMENT_SCALES:
+        raise ValueError(
+            f"unknown scale {scale!r}; choose one of {sorted(k for k in EXPERIMENT_SCALES if k != 'test')}"
+        )
     return name, EXPERIMENT_SCALES[name]
 
 def experiment_dir(scale:str # 'smoke' or 'full'
@@ -69,15 +83,27 @@ def corpora(scale:str, # 'smoke' or 'full'
             progress:bool=False # show the rendering bars
            )->Corpora:
     "The synthetic training and held-out corpora of a scale, rendered once (resumable) under `experiment_dir(scale)/corpus/`."
-    _, sc = experiment_scale(scale); size = frame_size(scale); stride = SYNTH_PRESETS[sc.preset].stride
+    _, sc = experiment_scale(scale)
+    size = frame_size(scale)
+    stride = SYNTH_PRESETS[sc.preset].stride
     d = experiment_dir(scale)/'corpus'
-    train_t = make_corpus(d/f'train_{size}px_s{stride}_balanced', SynthConfig(size=size, clips=sc.train_clips, stride=stride, seed=TRAIN_CORPUS_SEED, balanced=True), 'train', progress)
-    test_t = make_corpus(d/f'heldout_{size}px_s{stride}_balanced', SynthConfig(size=size, clips=sc.test_clips, stride=stride, seed=TEST_CORPUS_SEED, balanced=True), 'heldout', progress)
+    train_t = make_corpus(
+        d / f'train_{size}px_s{stride}_balanced',
+        SynthConfig(size=size, clips=sc.train_clips, stride=stride, seed=TRAIN_CORPUS_SEED, balanced=True),
+        'train',
+        progress,
+    )
+    test_t = make_corpus(
+        d / f'heldout_{size}px_s{stride}_balanced',
+        SynthConfig(size=size, clips=sc.test_clips, stride=stride, seed=TEST_CORPUS_SEED, balanced=True),
+        'heldout',
+        progress,
+    )
     return Corpora(train_t, test_t, size, 'synthetic corpus (fpme.synth; held-out faces and programmes)')
 
 # %% ../nbs/api/21_experiments.ipynb #d70bf35a
 GENERATORS = (('fomm', 'none'), ('fomm', 'ewp'), ('fomm', 'awp'), ('mraa', 'none'), ('mraa', 'ewp'), ('mraa', 'awp'))  # Sec. IV: the six models
-PRIOR_NAMES = {'none': '', 'ewp': '+EWP', 'awp': '+AWP'}
+PRIOR_NAMES = dict(zip(PRIORS, ('', '+EWP', '+AWP')))  # prior -> suffix of the paper's generator name
 
 def generator_name(model:str, prior:str)->str:
     "The paper's name of a generator, e.g. 'FOMM+AWP'."
@@ -86,17 +112,11 @@ def generator_name(model:str, prior:str)->str:
 GENERATOR_NAMES = tuple(generator_name(m, p) for m, p in GENERATORS)
 
 # %% ../nbs/api/21_experiments.ipynb #a91059e8
-def config_digest(cfg, # a dataclass (e.g. a TrainConfig)
-                  n:int=8 # hex digits
-                 )->str:
-    "A short content digest of a configuration, to name its run folder."
-    return hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True, default=str).encode()).hexdigest()[:n]
-
 def run_settings(cfg # a TrainConfig
                 )->dict:
     "Everything that shapes a trained generator: the training config, the resolved model config of its preset, the perceptual loss's settings."
     from dataclasses import replace
-    from fpme.train import MODELS
+    from fpme.models import MODELS
     from fpme.losses import PERCEPTUAL_PRESETS
     return dict(train=asdict(cfg), model=asdict(replace(MODELS[cfg.model][1].preset(cfg.preset), prior=cfg.prior)),
                 perceptual=PERCEPTUAL_PRESETS[cfg.preset])
@@ -108,19 +128,25 @@ def generator_dir(scale:str, cfg)->Path:
 
 def generator_config(scale:str, model:str, prior:str, seed:int, steps:int|None=None):
     "The training configuration of one generator at a scale (same data, steps and seed rule for all six)."
-    _, sc = experiment_scale(scale); steps = steps or sc.steps
+    _, sc = experiment_scale(scale)
+    steps = steps or sc.steps
     return make_config(model, prior, sc.preset, steps=steps, seed=seed, checkpoint_every=max(1, steps // 3))
 
 # %% ../nbs/api/21_experiments.ipynb #ac4af1eb
 def finished(out:Path, steps:int)->bool:
     "Whether a run folder holds a checkpoint of at least `steps` steps."
-    return (out/CHECKPOINT).is_file() and torch.load(out/CHECKPOINT, map_location='cpu', weights_only=False)['step'] >= steps
+    return (out / CHECKPOINT).is_file() and torch.load(out / CHECKPOINT, map_location='cpu', weights_only=False)[
+        'step'
+    ] >= steps
 
 def _train_run(scale:str, model:str, prior:str, seed:int, steps:int|None, device, progress:bool)->float:
     "Train (or resume) one run of a scale; the seconds it took (a `parallel_map` job)."
-    cfg = generator_config(scale, model, prior, seed, steps); out = generator_dir(scale, cfg)
-    d = corpora(scale); pairs = FramePairs(d.train, size=d.size).prepare()
-    t0 = time.time(); train(cfg, pairs, out, device, resume=(out/CHECKPOINT).is_file(), progress=progress)
+    cfg = generator_config(scale, model, prior, seed, steps)
+    out = generator_dir(scale, cfg)
+    d = corpora(scale)
+    pairs = FramePairs(d.train, size=d.size).prepare()
+    t0 = time.time()
+    train(cfg, pairs, out, device, resume=(out/CHECKPOINT).is_file(), progress=progress)
     return time.time() - t0
 
 def trained_generators(scale:str, # 'smoke' or 'full'
@@ -132,15 +158,21 @@ def trained_generators(scale:str, # 'smoke' or 'full'
                        workers:int|None=None # training processes (default `job_workers`: one per core on a CPU, one on a GPU)
                       )->dict:
     "Run folders of every (model, prior, seed), training (or resuming) the missing ones on the training corpus."
-    _, sc = experiment_scale(scale); seeds = sc.seeds if seeds is None else seeds
-    runs = {(m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps)) for m, p in generators for s in seeds}
+    _, sc = experiment_scale(scale)
+    seeds = sc.seeds if seeds is None else seeds
+    runs = {
+        (m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps)) for m, p in generators for s in seeds
+    }
     todo = [k for k, out in runs.items() if not finished(out, generator_config(scale, *k, steps).steps)]
     workers = job_workers(device, len(todo)) if workers is None else workers
     if todo: print(f"training {len(todo)} generator run(s) in {min(workers, len(todo))} process(es)", flush=True)
     t0 = time.time()
     from fpme.experiments import _train_run  # by its module name: worker processes import it
     secs = parallel_map(_train_run, [(scale, *k, steps, device, progress and workers <= 1) for k in todo], workers)
-    for k, s in zip(todo, secs): print(f"trained {generator_name(*k[:2])} seed {k[2]}: {generator_config(scale, *k, steps).steps} steps in {s:.0f} s")
+    for k, s in zip(todo, secs):
+        print(
+            f"trained {generator_name(*k[:2])} seed {k[2]}: {generator_config(scale, *k, steps).steps} steps in {s:.0f} s"
+        )
     if todo: print(f"all trained in {time.time() - t0:.0f} s")
     return runs
 
@@ -171,7 +203,7 @@ def ground_truth(template, # an Identity
 # %% ../nbs/api/21_experiments.ipynb #367bae66
 def source_keypoints(template, size:int)->torch.Tensor:
     "(18, 2) normalised prior keypoints of a template face."
-    return torch.from_numpy(pixel_to_norm(prior_keypoints(template.landmarks), size).astype(np.float32))
+    return norm_keypoints(template.landmarks, size)
 
 def generate(net, # a trained generator (`load_generator`)
              template, # an Identity
@@ -179,8 +211,17 @@ def generate(net, # a trained generator (`load_generator`)
              intensity:float=1.0 # motion scale (1 = as driven)
             )->np.ndarray:
     "The template animated by the driving clip with relative motion: (T, H, W) uint8."
-    drv, kp_d = driving; size = drv.shape[-1]; prior = net.cfg.prior != 'none'
-    gen = animate(net, to_tensor(template.image), drv, source_keypoints(template, size) if prior else None, kp_d if prior else None, intensity)
+    drv, kp_d = driving
+    size = drv.shape[-1]
+    prior = net.cfg.prior != 'none'
+    gen = animate(
+        net,
+        to_tensor(template.image),
+        drv,
+        source_keypoints(template, size) if prior else None,
+        kp_d if prior else None,
+        intensity,
+    )
     return from_tensor(gen)
 
 # %% ../nbs/api/21_experiments.ipynb #0288159a
@@ -194,7 +235,9 @@ def protocol_clips(table:pd.DataFrame, # clip table of the candidate driving cli
     for cls in EMOTION3:
         c = table[table.emotion3 == cls]
         if len(c) < per_class:
-            raise ValueError(f"only {len(c)} held-out clip(s) of class {cls!r} for {per_class} driving clips; render more held-out clips (test_clips)")
+            raise ValueError(
+                f"only {len(c)} held-out clip(s) of class {cls!r} for {per_class} driving clips; render more held-out clips (test_clips)"
+            )
         order = c.assign(_k=c.groupby('dataset').cumcount()).sort_values(['_k', 'dataset'], kind='stable')
         picks.append(order.head(per_class).drop(columns='_k'))
     return pd.concat(picks).reset_index(drop=True)
@@ -203,15 +246,34 @@ def protocol_clips(table:pd.DataFrame, # clip table of the candidate driving cli
 def _protocol_row(folder:Path, model:str, prior:str, seed:int, case:str, t, r, n:int)->dict:
     "A generated clip's clip-table row: the driving clip's labels and timing, the template as subject."
     g = generator_name(model, prior)
-    return dict(clip_id=f'megc2021/{g}/seed{seed}/{n:02d}', dataset='generated', subject=f'template/{t.name}', path=str(folder.resolve()),
-                n_frames=int(r.n_frames), fps=float(r.fps), onset=int(r.onset), apex=int(r.apex), offset=int(r.offset), emotion=r.emotion,
-                emotion3=r.emotion3, aus=r.aus, preprocessed=True, generator=g, model=model, prior=prior, seed=seed, template=t.name,
-                driving_clip=r.clip_id, case=case)
+    return dict(
+        clip_id=f'megc2021/{g}/seed{seed}/{n:02d}',
+        dataset='generated',
+        subject=f'template/{t.name}',
+        path=str(folder.resolve()),
+        n_frames=int(r.n_frames),
+        fps=float(r.fps),
+        onset=int(r.onset),
+        apex=int(r.apex),
+        offset=int(r.offset),
+        emotion=r.emotion,
+        emotion3=r.emotion3,
+        aus=r.aus,
+        preprocessed=True,
+        generator=g,
+        model=model,
+        prior=prior,
+        seed=seed,
+        template=t.name,
+        driving_clip=r.clip_id,
+        case=case,
+    )
 
 def protocol_cases(scale:str, per_class:int|None=None)->list:
     "The (case id, template, driving row) triples of the protocol: every driving clip with every template (3 per class; 1 under pytest)."
     per_class = per_class or (1 if experiment_scale(scale)[0] == 'test' else PROTOCOL_PER_CLASS)
-    data = corpora(scale); drive = protocol_clips(data.test, per_class)
+    data = corpora(scale)
+    drive = protocol_clips(data.test, per_class)
     return [(f'{t.name}|{r.clip_id}', t, r) for r in drive.itertuples() for t in templates(data.size)]
 
 def megc_protocol(scale:str, # 'smoke' or 'full'
@@ -220,10 +282,12 @@ def megc_protocol(scale:str, # 'smoke' or 'full'
                   intensity:float=1.0 # motion scale of the transfer
                  )->tuple[pd.DataFrame, pd.DataFrame]:
     "Generate (or read back) the protocol's clips for every trained generator and score them: (generated clip table, scores)."
-    from fpme.data import save_table
+    from fpme.datasets import save_table
     from fpme.landmarks import read_clip
     from fpme.metrics import score_clip
-    out = experiment_dir(scale)/'megc_protocol'; data = corpora(scale); cases = protocol_cases(scale, per_class)
+    out = experiment_dir(scale)/'megc_protocol'
+    data = corpora(scale)
+    cases = protocol_cases(scale, per_class)
     drivers = {r.clip_id: prepare_driving(r.path, data.size, progress=False) for _, _, r in cases}
     rows = []
     for (model, prior, seed), run in trained_generators(scale, device).items():
@@ -232,15 +296,34 @@ def megc_protocol(scale:str, # 'smoke' or 'full'
             folder = out/'clips'/run.name/(case.replace('/', '_').replace('|', '__') + (f'_x{intensity:g}' if intensity != 1 else ''))  # keyed by run and case
             if not (folder/'landmarks.npy').is_file():
                 net = net or load_generator(run, device)[0]
-                write_clip(folder, generate(net, t, drivers[r.clip_id], intensity), np.broadcast_to(t.landmarks, (int(r.n_frames), *t.landmarks.shape)))
+                write_clip(
+                    folder,
+                    generate(net, t, drivers[r.clip_id], intensity),
+                    np.broadcast_to(t.landmarks, (int(r.n_frames), *t.landmarks.shape)),
+                )
             rows.append(_protocol_row(folder, model, prior, seed, case, t, r, n))
-    generated = pd.DataFrame(rows); save_table(generated, out/'generated.csv')
+    generated = pd.DataFrame(rows)
+    save_table(generated, out/'generated.csv')
     key = _scores_key(generated)
     if (out/'scores.json').is_file() and json.loads((out/'scores.json').read_text()).get('key') == key:
         return generated, pd.read_csv(out/'scores.csv')   # scored before: same clips, same scoring code
     truths = {case: ground_truth(t, r) for case, t, r in cases}
-    scores = pd.DataFrame([dict(case=g.case, template=g.template, driving_clip=g.driving_clip, emotion3=g.emotion3, generator=g.generator,
-                                model=g.model, prior=g.prior, seed=g.seed, **score_clip(read_clip(g.path), *truths[g.case])) for g in generated.itertuples()])
+    scores = pd.DataFrame(
+        [
+            dict(
+                case=g.case,
+                template=g.template,
+                driving_clip=g.driving_clip,
+                emotion3=g.emotion3,
+                generator=g.generator,
+                model=g.model,
+                prior=g.prior,
+                seed=g.seed,
+                **score_clip(read_clip(g.path), *truths[g.case])
+            )
+            for g in generated.itertuples()
+        ]
+    )
     with atomic_write(out/'scores.csv', 'w') as f: scores.to_csv(f, index=False)
     save_json({'key': key}, out/'scores.json')
     return generated, scores
@@ -260,7 +343,7 @@ def difference_overlay(frame:np.ndarray, # (H, W) uint8
                        gain:float=DIFF_GAIN)->np.ndarray:
     "The grey frame overlaid with its pseudo-coloured amplified difference to `reference`: (H, W, 3) float in [0, 1]."
     import matplotlib
-    diff = np.clip(np.abs(frame.astype(np.float32) - reference.astype(np.float32)) * gain / 255, 0, 1)
+    diff = np.clip(frame_differences(np.stack([reference, frame]))[1] * gain / 255, 0, 1)  # (H, W) in [0, 1]
     colour = matplotlib.colormaps['jet'](diff)[..., :3]
     w = OVERLAY_ALPHA * diff[..., None]
     return (1 - w) * (frame[..., None] / 255) + w * colour

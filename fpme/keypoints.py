@@ -6,16 +6,18 @@
 from __future__ import annotations
 from typing import NamedTuple
 import numpy as np
-from .landmarks import N_LANDMARKS
 
 # %% auto #0
-__all__ = ['N_KEYPOINTS', 'BROW_R', 'BROW_L', 'NOSE_ROOT', 'EYE_R_UPPER', 'EYE_R_LOWER', 'EYE_L_UPPER', 'EYE_L_LOWER', 'MOUTH_R',
-           'MOUTH_L', 'LIP_LOWER_L', 'LIP_LOWER_MID', 'LIP_LOWER_R', 'PRIOR_LANDMARKS', 'NOSE_BRIDGE', 'NOSTRIL_L',
-           'INNER_EYE', 'HALF', 'FIG3_AUS', 'MUSCLE_REGIONS', 'AU_GROUPS', 'LAYOUTS', 'OFFSET_GROUPS',
-           'LANDMARK_GROUPS', 'GROUP_COLORS', 'Fig3Entry', 'au_group', 'keypoint_groups', 'keypoint_operator',
-           'relationship_matrix', 'prior_keypoints', 'rotation', 'draw_keypoints', 'control_areas']
+__all__ = ['FRAME_SIZE', 'N_LANDMARKS', 'N_KEYPOINTS', 'BROW_R', 'BROW_L', 'NOSE_ROOT', 'EYE_R_UPPER', 'EYE_R_LOWER',
+           'EYE_L_UPPER', 'EYE_L_LOWER', 'MOUTH_R', 'MOUTH_L', 'LIP_LOWER_L', 'LIP_LOWER_MID', 'LIP_LOWER_R',
+           'PRIOR_LANDMARKS', 'NOSE_BRIDGE', 'NOSTRIL_L', 'INNER_EYE', 'HALF', 'FIG3_AUS', 'MUSCLE_REGIONS',
+           'AU_GROUPS', 'LAYOUTS', 'OFFSET_GROUPS', 'LANDMARK_GROUPS', 'GROUP_COLORS', 'Fig3Entry', 'au_group',
+           'keypoint_groups', 'keypoint_operator', 'relationship_matrix', 'prior_keypoints', 'rotation',
+           'draw_keypoints', 'control_areas']
 
 # %% ../nbs/api/01_keypoints.ipynb #49d5f6af
+FRAME_SIZE = 256    # px: the paper's frame size (Sec. IV-B)
+N_LANDMARKS = 68  # points of dlib's iBUG 300-W shape predictor, which the keypoints are built from
 N_KEYPOINTS = 18  # facial prior keypoints (Sec. III-B)
 # the twelve dlib landmarks used as they are (points 1-12 of the paper)
 BROW_R, BROW_L = 19, 24                      # brow peaks: AU1 inner / AU2 outer brow raiser, AU4 lowerer
@@ -118,8 +120,12 @@ def keypoint_operator(layout:str='paper' # 'paper' or 'released'
     for k, (anchor, sign, axis) in enumerate(LAYOUTS[_check_layout(layout)], start=len(PRIOR_LANDMARKS)):
         for a in range(2):
             A[k, a, anchor, a] = 1
-            if axis == 'xy': A[k, a, l, a] += sign*HALF; A[k, a, r, a] -= sign*HALF
-            elif 'xy'[a] == axis: A[k, a, l, 0] += sign*HALF; A[k, a, r, 0] -= sign*HALF  # d = x42 - x39
+            if axis == 'xy':
+                A[k, a, l, a] += sign*HALF
+                A[k, a, r, a] -= sign*HALF
+            elif 'xy'[a] == axis:
+                A[k, a, l, 0] += sign*HALF
+                A[k, a, r, 0] -= sign*HALF  # d = x42 - x39
     return A
 
 # %% ../nbs/api/01_keypoints.ipynb #9c5d2d2d

@@ -11,16 +11,15 @@ import cv2, dlib
 import numpy as np
 from tqdm import tqdm
 from .core import array_digest, cache_dir, save_npz
+from .keypoints import N_LANDMARKS, FRAME_SIZE
 
 # %% auto #0
-__all__ = ['N_LANDMARKS', 'PREDICTOR_DIST', 'PREDICTOR_FILE', 'MIN_SEARCH_SIDE', 'UPSAMPLE_TRIES', 'IMAGE_EXTS', 'VIDEO_EXTS',
-           'LANDMARK_CACHE_VERSION', 'FACE_MARGIN', 'FRAME_SIZE', 'predictor_path', 'NoFaceError', 'to_gray',
-           'detect_faces', 'detect_landmarks', 'read_image', 'frame_files', 'read_video', 'read_clip', 'ClipLandmarks',
-           'fill_missing', 'clip_landmarks', 'path_landmarks', 'face_box', 'crop_resize', 'to_crop', 'Clip',
-           'preprocess_clip']
+__all__ = ['PREDICTOR_DIST', 'PREDICTOR_FILE', 'MIN_SEARCH_SIDE', 'UPSAMPLE_TRIES', 'IMAGE_EXTS', 'VIDEO_EXTS',
+           'LANDMARK_CACHE_VERSION', 'FACE_MARGIN', 'predictor_path', 'NoFaceError', 'to_gray', 'detect_faces',
+           'detect_landmarks', 'read_image', 'frame_files', 'read_video', 'read_clip', 'ClipLandmarks', 'fill_missing',
+           'clip_landmarks', 'path_landmarks', 'face_box', 'crop_resize', 'to_crop', 'Clip', 'preprocess_clip']
 
 # %% ../nbs/api/03_landmarks.ipynb #054f7cea
-N_LANDMARKS = 68  # points of dlib's iBUG 300-W shape predictor
 PREDICTOR_DIST = 'face_recognition_models'  # the registry package that ships the predictor
 PREDICTOR_FILE = 'face_recognition_models/models/shape_predictor_68_face_landmarks.dat'
 
@@ -29,7 +28,9 @@ def predictor_path()->Path:
     "Path of dlib's 68-point shape predictor inside the installed `face_recognition_models` package."
     try: p = Path(importlib.metadata.distribution(PREDICTOR_DIST).locate_file(PREDICTOR_FILE))
     except importlib.metadata.PackageNotFoundError:
-        raise FileNotFoundError(f"{PREDICTOR_DIST} is not installed; `pip install {PREDICTOR_DIST}` provides dlib's 68-point model") from None
+        raise FileNotFoundError(
+            f"{PREDICTOR_DIST} is not installed; `pip install {PREDICTOR_DIST}` provides dlib's 68-point model"
+        ) from None
     if not p.is_file(): raise FileNotFoundError(f"{p} is missing; reinstall {PREDICTOR_DIST}")
     return p
 
@@ -48,10 +49,14 @@ def to_gray(image:np.ndarray, # (H, W) gray or (H, W, 3|4) RGB(A) image, uint8
             where:str='image' # what to name in error messages (a file, a frame)
            )->np.ndarray:
     "Check an image and return it as (H, W) uint8 grayscale."
-    if not isinstance(image, np.ndarray): raise TypeError(f"{where}: expected a numpy array, got {type(image).__name__}")
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{where}: expected a numpy array, got {type(image).__name__}")
     if image.dtype != np.uint8:
-        raise TypeError(f"{where}: expected dtype uint8, got {image.dtype}; convert with (img*255).round().astype(np.uint8) for [0, 1] floats")
-    if image.ndim == 3 and image.shape[2] in (3, 4): return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+        raise TypeError(
+            f"{where}: expected dtype uint8, got {image.dtype}; convert with (img*255).round().astype(np.uint8) for [0, 1] floats"
+        )
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
     if image.ndim == 2: return image
     raise ValueError(f"{where}: expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
 
@@ -123,7 +128,8 @@ def frame_files(folder:str|Path # a folder of frame images
 def read_video(path:str|Path # video file
               )->np.ndarray:
     "All frames of a video file as (T, H, W, 3) uint8 RGB."
-    cap = cv2.VideoCapture(str(path)); frames = []
+    cap = cv2.VideoCapture(str(path))
+    frames = []
     while True:
         ok, f = cap.read()
         if not ok: break
@@ -140,7 +146,10 @@ def read_clip(path:str|Path # an image, a folder of frames, or a video file
     if path.is_dir(): 
         frames = [read_image(f) for f in frame_files(path)]
         shapes = {f.shape for f in frames}
-        if len(shapes) > 1: raise ValueError(f"{path}: frames differ in size {sorted(shapes)}; every frame of a clip must have one size")
+        if len(shapes) > 1:
+            raise ValueError(
+                f"{path}: frames differ in size {sorted(shapes)}; every frame of a clip must have one size"
+            )
         return np.stack(frames)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such file or folder")
     if path.suffix.lower() in VIDEO_EXTS: return read_video(path)
@@ -162,7 +171,10 @@ def fill_missing(landmarks:np.ndarray, # (T, 68, 2) with NaN rows where no face 
                 )->tuple[np.ndarray, list]:
     "Interpolate NaN frames linearly between detected neighbours; return the filled array and the filled frame indices."
     ok = ~np.isnan(landmarks).any(axis=(1, 2))
-    if not ok.any(): raise NoFaceError(f"{where}: no face found in any of its {len(landmarks)} frames; check that the clip shows a frontal face")
+    if not ok.any():
+        raise NoFaceError(
+            f"{where}: no face found in any of its {len(landmarks)} frames; check that the clip shows a frontal face"
+        )
     t, miss = np.arange(len(landmarks)), np.flatnonzero(~ok)
     flat = landmarks.reshape(len(landmarks), -1).copy()
     for j in range(flat.shape[1]): flat[miss, j] = np.interp(miss, t[ok], flat[ok, j])
@@ -187,12 +199,16 @@ def clip_landmarks(frames:np.ndarray, # (T, H, W[, 3]) uint8 frames
     key = f'v{LANDMARK_CACHE_VERSION}-{array_digest(frames)}'
     f = cache_dir('landmarks')/f'{key}.npz'
     if cache and f.is_file():
-        z = np.load(f); raw = z['raw']
+        z = np.load(f)
+        raw = z['raw']
     else:
         raw = _detect_all(frames, where, progress)
         if cache: save_npz(f, raw=raw)
     lm, miss = fill_missing(raw, where)
-    if miss: warnings.warn(f"{where}: no face in {len(miss)} of {len(frames)} frames {miss}; their landmarks were interpolated from neighbouring frames")
+    if miss:
+        warnings.warn(
+            f"{where}: no face in {len(miss)} of {len(frames)} frames {miss}; their landmarks were interpolated from neighbouring frames"
+        )
     return ClipLandmarks(lm, miss, str(where))
 
 # %% ../nbs/api/03_landmarks.ipynb #3a78239b
@@ -203,7 +219,6 @@ def path_landmarks(path:str|Path, # an image, a frame folder or a video
 
 # %% ../nbs/api/03_landmarks.ipynb #d5c1f260
 FACE_MARGIN = 0.25  # fraction of the landmarks' extent added on each side of the face box
-FRAME_SIZE = 256    # px: the paper's frame size (Sec. IV-B)
 
 def face_box(landmarks:np.ndarray, # (68, 2) pixels
              margin:float=FACE_MARGIN # fraction added on each side

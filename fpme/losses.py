@@ -36,7 +36,9 @@ def vgg19_features(width:float=1.0 # channel multiplier (1 = torchvision's VGG-1
     "VGG-19's convolutional part with torchvision's module indices (`features.0` … `features.36`), channels × `width`."
     layers, c_in = [], 3
     for v in VGG19_CONFIG:
-        if v == 'M': layers.append(nn.MaxPool2d(2, 2, ceil_mode=True)); continue
+        if v == 'M':
+            layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
+            continue
         c = max(1, round(v * width))
         layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU()]
         c_in = c
@@ -49,7 +51,8 @@ class VGG19(nn.Module):
                  layers:tuple=PERCEPTUAL_LAYERS # tapped ReLUs, keys of `VGG19_RELU`
                 ):
         super().__init__()
-        if not layers or set(layers) - set(VGG19_RELU): raise ValueError(f"VGG-19 layers must be among {PERCEPTUAL_LAYERS}, got {layers}")
+        if not layers or set(layers) - set(VGG19_RELU):
+            raise ValueError(f"VGG-19 layers must be among {PERCEPTUAL_LAYERS}, got {layers}")
         self.features, self.width = vgg19_features(width), width
         self.layers = tuple(sorted(layers, key=VGG19_RELU.get))
         self.taps = [VGG19_RELU[l] for l in self.layers]
@@ -73,7 +76,9 @@ class FallbackWarning(UserWarning):
 
 _WARNED = set()
 def _warn_once(msg:str):
-    if msg not in _WARNED: _WARNED.add(msg); warnings.warn(msg, FallbackWarning, stacklevel=3)
+    if msg not in _WARNED:
+        _WARNED.add(msg)
+        warnings.warn(msg, FallbackWarning, stacklevel=3)
 
 def vgg19_cache_path()->Path:
     "Where torch hub keeps torchvision's VGG-19 weights (`$TORCH_HOME/hub/checkpoints/`, default under `~/.cache/torch`)."
@@ -84,7 +89,10 @@ def find_vgg19_weights(path:str|Path|None=None # an explicit weights file, which
     "The explicit file, else torch hub's cached copy when present, else None; never downloads."
     if path is None: return vgg19_cache_path() if vgg19_cache_path().is_file() else None
     p = Path(path).expanduser()
-    if not p.is_file(): raise FileNotFoundError(f"VGG-19 weights {p} not found: pass torchvision's {VGG19_FILE} (a state dict), or path=None for the cache or the fallback")
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"VGG-19 weights {p} not found: pass torchvision's {VGG19_FILE} (a state dict), or path=None for the cache or the fallback"
+        )
     return p
 
 # %% ../nbs/api/16_losses.ipynb #03af3bfc
@@ -96,7 +104,9 @@ def load_vgg19_state_(net:VGG19, # a width-1 VGG19
     if not isinstance(state, dict): raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
     try: net.features.load_state_dict({k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')})
     except RuntimeError as e:
-        raise ValueError(f"{path} is not a VGG-19 state dict of width {net.width} ({str(e).splitlines()[-1].strip()}); ImageNet weights need width=1") from None
+        raise ValueError(
+            f"{path} is not a VGG-19 state dict of width {net.width} ({str(e).splitlines()[-1].strip()}); ImageNet weights need width=1"
+        ) from None
     net.source = f'VGG-19, ImageNet weights ({Path(path).name})'
     return net
 
@@ -111,7 +121,8 @@ class ONet(nn.Module):
     "MTCNN's output network with facenet-pytorch's parameter names; `forward` returns perceptual features at `layers`."
     def __init__(self, layers:tuple=ONET_LAYERS): # tapped activations, among `ONET_LAYERS`
         super().__init__()
-        if not layers or set(layers) - set(ONET_LAYERS): raise ValueError(f"ONet layers must be among {ONET_LAYERS}, got {layers}")
+        if not layers or set(layers) - set(ONET_LAYERS):
+            raise ValueError(f"ONet layers must be among {ONET_LAYERS}, got {layers}")
         self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
         self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
         self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
@@ -128,7 +139,8 @@ class ONet(nn.Module):
         for conv, act, pool in ONET_STAGES:
             c = getattr(self, conv)
             if same: x = F.pad(x, ((c.kernel_size[0] - 1) // 2, c.kernel_size[0] // 2) * 2, mode='replicate')
-            x = getattr(self, act)(c(x)); yield act, x
+            x = getattr(self, act)(c(x))
+            yield act, x
             if pool: x = F.max_pool2d(x, pool, 2, ceil_mode=True)
 
     def forward(self, x:torch.Tensor)->list[torch.Tensor]:
@@ -140,7 +152,8 @@ class ONet(nn.Module):
     def face_probability(self, x:torch.Tensor # (B, 3, 48, 48) face crops in [0, 1]
                         )->torch.Tensor:      # (B,)
         "The detector's face score, as trained (unpadded)."
-        if x.shape[-2:] != (ONET_INPUT, ONET_INPUT): raise ValueError(f"ONet scores {ONET_INPUT}×{ONET_INPUT} crops, got {tuple(x.shape[-2:])}")
+        if x.shape[-2:] != (ONET_INPUT, ONET_INPUT):
+            raise ValueError(f"ONet scores {ONET_INPUT}×{ONET_INPUT} crops, got {tuple(x.shape[-2:])}")
         *_, (_, y) = self.stages(x, same=False)            # (B, 128, 3, 3)
         y = self.prelu5(self.dense5(y.permute(0, 3, 2, 1).flatten(1)))  # the ported weights flatten as (W, H, C)
         return self.dense6_1(y).softmax(1)[:, 1]
@@ -150,9 +163,13 @@ def load_onet(path:str|Path|None=None, # state dict file (default data/weights/o
               layers:tuple=ONET_LAYERS)->ONet:
     "ONet with MTCNN's face-trained weights."
     p = Path(path) if path else project_path('data', 'weights', ONET_FILE)
-    if not p.is_file(): raise FileNotFoundError(f"{p} is missing: it ships with the fpme repository (data/weights/); use a checkout, "
-                                                "or copy facenet_pytorch/data/onet.pt from the facenet-pytorch wheel there")
-    net = ONet(layers); net.load_state_dict(torch.load(p, map_location='cpu', weights_only=True))
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"{p} is missing: it ships with the fpme repository (data/weights/); use a checkout, "
+            "or copy facenet_pytorch/data/onet.pt from the facenet-pytorch wheel there"
+        )
+    net = ONet(layers)
+    net.load_state_dict(torch.load(p, map_location='cpu', weights_only=True))
     net.source = f'ONet (MTCNN face detector, facenet-pytorch weights {p.name})'
     return net
 
@@ -167,7 +184,8 @@ def randomise_(net:nn.Module, # any module; its convolutions are re-drawn
         for m in net.modules():
             if isinstance(m, nn.Conv2d):
                 fan_in = m.weight[0].numel()
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2 / fan_in) ** 0.5); m.bias.zero_()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2 / fan_in) ** 0.5)
+                m.bias.zero_()
     if hasattr(net, 'source'): net.source = net.source.replace('untrained', f'random weights (seed {seed})')
     return net
 
@@ -187,9 +205,12 @@ def load_vgg19(path:str|Path|None=None, # explicit weights file; else torch hub'
     "ImageNet VGG-19 from `path` or torch hub's cache; without them the `fallback` net (with its own layers) and a one-line warning. Never downloads."
     p = find_vgg19_weights(path)
     if p is not None: return load_vgg19_state_(VGG19(1.0, layers), p)
-    if fallback not in FEATURE_KINDS[1:]: raise ValueError(f"fallback must be one of {FEATURE_KINDS[1:]}, got {fallback!r}")
-    _warn_once(f"no ImageNet VGG-19 weights at {vgg19_cache_path()}: the perceptual loss uses the {fallback!r} fallback; "
-               f"put torchvision's {VGG19_FILE} there (or pass its path) for the paper's loss")
+    if fallback not in FEATURE_KINDS[1:]:
+        raise ValueError(f"fallback must be one of {FEATURE_KINDS[1:]}, got {fallback!r}")
+    _warn_once(
+        f"no ImageNet VGG-19 weights at {vgg19_cache_path()}: the perceptual loss uses the {fallback!r} fallback; "
+        f"put torchvision's {VGG19_FILE} there (or pass its path) for the paper's loss"
+    )
     return feature_net(fallback)
 
 def feature_net(kind:str='vgg', # one of `FEATURE_KINDS`
@@ -199,7 +220,10 @@ def feature_net(kind:str='vgg', # one of `FEATURE_KINDS`
                )->nn.Module:
     "A frozen feature network, (B, 3, H, W) in [0, 1] → list of activations, with a `source` naming it."
     if kind not in FEATURE_KINDS: raise ValueError(f"kind must be one of {FEATURE_KINDS}, got {kind!r}")
-    if kind == 'vgg' and width != 1: raise ValueError(f"ImageNet VGG-19 weights exist only at width 1 (got {width}); use kind='vgg_random' for a narrower untrained VGG-19")
+    if kind == 'vgg' and width != 1:
+        raise ValueError(
+            f"ImageNet VGG-19 weights exist only at width 1 (got {width}); use kind='vgg_random' for a narrower untrained VGG-19"
+        )
     if kind == 'vgg': net = load_vgg19(path, layers or PERCEPTUAL_LAYERS)
     elif kind == 'vgg_random': net = randomise_(VGG19(width, layers or PERCEPTUAL_LAYERS))
     elif kind == 'onet': net = load_onet(path, layers or ONET_LAYERS)
@@ -238,7 +262,9 @@ class Perceptual(nn.Module):
                 target:torch.Tensor            # (B, 3, H, W) in [0, 1], the real driving frame
                )->torch.Tensor:                # scalar
         if prediction.shape != target.shape or prediction.ndim != 4:
-            raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} must both be (B, 3, H, W)")
+            raise ValueError(
+                f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} must both be (B, 3, H, W)"
+            )
         total = prediction.new_zeros(())
         for p, t in zip(self.pyramid(prediction), self.pyramid(target)):
             with torch.no_grad(): target_feats = self.net(t)
@@ -282,7 +308,8 @@ class RandomTransform:
     def jacobian(self, coords:torch.Tensor # (B, N, 2)
                 )->torch.Tensor:           # (B, N, 2, 2): d T_i / d z_j
         "Analytic Jacobian of `warp_coordinates`."
-        d = self._offsets(coords); r2 = (d ** 2).sum(-1)
+        d = self._offsets(coords)
+        r2 = (d ** 2).sum(-1)
         grad_phi = (torch.log(r2 + TPS_EPS) + r2 / (r2 + TPS_EPS))[..., None] * d  # (B, N, P, 2): ∇ ½ r² log(r² + ε)
         return self.theta[:, None, :, :2] + torch.einsum('bpi,bnpj->bnij', self.control_params, grad_phi)
 
@@ -291,7 +318,8 @@ class RandomTransform:
         "T⁻¹ by Newton's method from the inverse of the affine part."
         a, b = self.theta[:, :, :2], self.theta[:, None, :, 2]
         z = torch.linalg.solve(a[:, None], (coords - b)[..., None])[..., 0]
-        for _ in range(steps): z = z - torch.linalg.solve(self.jacobian(z), (self.warp_coordinates(z) - coords)[..., None])[..., 0]
+        for _ in range(steps):
+            z = z - torch.linalg.solve(self.jacobian(z), (self.warp_coordinates(z) - coords)[..., None])[..., 0]
         return z
 
     def transform_frame(self, frame:torch.Tensor # (B, C, H, W)
@@ -299,7 +327,10 @@ class RandomTransform:
         "The frame resampled at T(grid): bilinear, align_corners=True, reflected at the borders."
         b, _, h, w = frame.shape
         grid = coordinate_grid((h, w), frame.device, frame.dtype).reshape(1, -1, 2).expand(b, -1, -1)
-        return F.grid_sample(frame, self.warp_coordinates(grid).reshape(b, h, w, 2), align_corners=True, padding_mode='reflection')
+        return F.grid_sample(
+            frame, self.warp_coordinates(grid).reshape(b, h, w, 2), align_corners=True, padding_mode='reflection'
+        )
+
 
 # %% ../nbs/api/16_losses.ipynb #02712da1
 def equivariance_value(motion_t:dict, # motion of the transformed frame

@@ -21,30 +21,44 @@ def as_gray(frames:np.ndarray # (T, H, W), (T, H, W, 3) or (T, 3, H, W); uint8 o
     if f.ndim == 4 and f.shape[1] in (1, 3) and f.shape[-1] not in (1, 3): f = f.transpose(0, 2, 3, 1)  # (T, C, H, W) -> (T, H, W, C)
     f = f.astype(np.float32) / 255 if f.dtype == np.uint8 else f.astype(np.float32)
     if f.ndim == 4: f = f.mean(-1)
-    if f.ndim != 3: raise ValueError(f"expected a clip of frames (T, H, W[, C]) or (T, C, H, W), got shape {np.asarray(frames).shape}")
+    if f.ndim != 3:
+        raise ValueError(
+            f"expected a clip of frames (T, H, W[, C]) or (T, C, H, W), got shape {np.asarray(frames).shape}"
+        )
     return f
 
 # %% ../nbs/api/20_metrics.ipynb #4c91f9d9
 def _pair(generated, truth)->tuple[np.ndarray, np.ndarray]:
     g, t = as_gray(generated), as_gray(truth)
-    if g.shape != t.shape: raise ValueError(f"generated clip {g.shape} and ground truth {t.shape} differ in shape; resample them to one length and size first")
+    if g.shape != t.shape:
+        raise ValueError(
+            f"generated clip {g.shape} and ground truth {t.shape} differ in shape; resample them to one length and size first"
+        )
     return g, t
 
 def frame_l1(generated, truth)->np.ndarray:
     "Mean absolute error of every frame, (T,), intensities in [0, 1]."
-    g, t = _pair(generated, truth); return np.abs(g - t).mean((1, 2))
+    g, t = _pair(generated, truth)
+    return np.abs(g - t).mean((1, 2))
 
 PSNR_CAP = 100.0  # dB reported for identical frames
 
 def frame_psnr(generated, truth)->np.ndarray:
     "PSNR of every frame in dB, (T,) (peak 1; identical frames get `PSNR_CAP`)."
-    g, t = _pair(generated, truth); mse = ((g - t) ** 2).mean((1, 2))
+    g, t = _pair(generated, truth)
+    mse = ((g - t) ** 2).mean((1, 2))
     return np.where(mse > 0, 10 * np.log10(1 / np.maximum(mse, 1e-20)), PSNR_CAP)
 
 def frame_ssim(generated, truth)->np.ndarray:
     "SSIM of every frame (Wang et al. 2004, Gaussian window σ = 1.5), (T,)."
     g, t = _pair(generated, truth)
-    return np.array([structural_similarity(a, b, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False) for a, b in zip(g, t)])
+    return np.array(
+        [
+            structural_similarity(a, b, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+            for a, b in zip(g, t)
+        ]
+    )
+
 
 # %% ../nbs/api/20_metrics.ipynb #013b131b
 FLOW_PARAMS = dict(pyr_scale=0.5, levels=3, winsize=9, iterations=5, poly_n=5, poly_sigma=1.1, flags=0)  # Farnebäck, tuned for micro motion on small crops
@@ -107,7 +121,14 @@ def score_clip(generated, truth, # clips of one shape
                mask:np.ndarray|None=None # AU-region mask for the motion error
               )->dict:
     "All scores of one clip, averaged over frames after the first: l1, psnr, ssim, motion_error (px, in the mask), motion_error_face (px, every pixel), motion_transfer (in the mask)."
-    sl = slice(1, None); fg, ft = clip_flows(generated, truth)  # the flows once (the costly part), scored three ways
-    return dict(l1=float(frame_l1(generated, truth)[sl].mean()), psnr=float(frame_psnr(generated, truth)[sl].mean()),
-                ssim=float(frame_ssim(generated, truth)[sl].mean()), motion_error=float(endpoint_error(fg, ft, mask)[sl].mean()),
-                motion_error_face=float(endpoint_error(fg, ft)[sl].mean()), motion_transfer=transfer_ratio(fg, ft, mask))
+    sl = slice(1, None)
+    fg, ft = clip_flows(generated, truth)  # the flows once (the costly part), scored three ways
+    return dict(
+        l1=float(frame_l1(generated, truth)[sl].mean()),
+        psnr=float(frame_psnr(generated, truth)[sl].mean()),
+        ssim=float(frame_ssim(generated, truth)[sl].mean()),
+        motion_error=float(endpoint_error(fg, ft, mask)[sl].mean()),
+        motion_error_face=float(endpoint_error(fg, ft)[sl].mean()),
+        motion_transfer=transfer_ratio(fg, ft, mask),
+    )
+

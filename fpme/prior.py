@@ -4,18 +4,16 @@
 
 # %% ../nbs/api/02_prior.ipynb #ec906268
 from __future__ import annotations
-from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .keypoints import prior_keypoints, N_KEYPOINTS
-from .landmarks import detect_landmarks, face_box, crop_resize, to_crop, to_gray, FRAME_SIZE
 
 # %% auto #0
-__all__ = ['PRIOR_VARIANCE', 'AWP_SLOPE', 'RELEASED_SIGMA', 'RELEASED_GRID', 'PRIOR_KINDS', 'MAP_FLOOR', 'pixel_to_norm',
-           'norm_to_pixel', 'coordinate_grid', 'gaussian_maps', 'ewp', 'AWP', 'released_map', 'prior_map', 'with_prior',
-           'FacePrior', 'face_prior', 'draw_prior']
+__all__ = ['PRIORS', 'PRIOR_VARIANCE', 'AWP_SLOPE', 'RELEASED_SIGMA', 'RELEASED_GRID', 'PRIOR_KINDS', 'pixel_to_norm',
+           'norm_to_pixel', 'norm_keypoints', 'coordinate_grid', 'gaussian_maps', 'ewp', 'AWP', 'released_map',
+           'prior_map', 'with_prior']
 
 # %% ../nbs/api/02_prior.ipynb #13fcfa2a
 def _hw(size:int|tuple)->tuple[int, int]:
@@ -38,6 +36,15 @@ def norm_to_pixel(xy, # (..., 2) normalised coordinates, array or tensor
     scale = (np.array([w, h], np.float32) - 1) / 2
     return (xy + 1) * (torch.as_tensor(scale, device=xy.device, dtype=xy.dtype) if torch.is_tensor(xy) else scale)
 
+# %% ../nbs/api/02_prior.ipynb #516ae280
+def norm_keypoints(landmarks:np.ndarray, # (68, 2) or (N, 68, 2) landmarks in pixels of the frame
+                   size:int|tuple, # the frame's side, or (H, W)
+                   layout:str='paper' # keypoint layout (`fpme.keypoints.LAYOUTS`)
+                  )->torch.Tensor:
+    "The 18 prior keypoints of `landmarks` in normalised [−1, 1] (x, y): a float32 tensor (..., 18, 2)."
+    kp = pixel_to_norm(prior_keypoints(landmarks, layout), size)  # NumPy, the landmarks' float type
+    return torch.from_numpy(kp.astype(np.float32))
+
 # %% ../nbs/api/02_prior.ipynb #66965810
 def coordinate_grid(size:int|tuple, # image side, or (H, W)
                     device=None, dtype=torch.float32)->torch.Tensor:
@@ -48,6 +55,7 @@ def coordinate_grid(size:int|tuple, # image side, or (H, W)
     return torch.stack([x, y], -1)
 
 # %% ../nbs/api/02_prior.ipynb #2e237f21
+PRIORS = ('none', 'ewp', 'awp')  # the generators' facial prior: vanilla, +EWP, +AWP (Sec. III-C)
 PRIOR_VARIANCE = 0.01  # σ² of Eq. 2, in normalised units (from FOMM)
 
 def gaussian_maps(keypoints:torch.Tensor, # (B, K, 2) normalised (x, y)
@@ -55,7 +63,8 @@ def gaussian_maps(keypoints:torch.Tensor, # (B, K, 2) normalised (x, y)
                   variance:float=PRIOR_VARIANCE # σ² of Eq. 2
                  )->torch.Tensor:
     "One Gaussian per keypoint, (B, K, H, W): exp(−d²/σ²) (Eq. 2); batched, differentiable, on the keypoints' device."
-    if keypoints.ndim != 3 or keypoints.shape[-1] != 2: raise ValueError(f"keypoints must be (B, K, 2), got {tuple(keypoints.shape)}")
+    if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
+        raise ValueError(f"keypoints must be (B, K, 2), got {tuple(keypoints.shape)}")
     grid = coordinate_grid(size, keypoints.device, keypoints.dtype)            # (H, W, 2)
     d2 = ((grid[None, None] - keypoints[:, :, None, None]) ** 2).sum(-1)      # (B, K, H, W)
     return torch.exp(-d2 / variance)
@@ -82,8 +91,12 @@ class AWP(nn.Module):
     @torch.no_grad()
     def reset_to_ewp(self):
         "Hidden channel 0 = mean of the maps (centre tap 1/K), output = hidden channel 0; other channels random with zero output weight."
-        self.conv1.weight[0].zero_(); self.conv1.weight[0, :, 1, 1] = 1 / self.conv1.in_channels; self.conv1.bias[0] = 0
-        self.conv2.weight.zero_(); self.conv2.weight[0, 0, 1, 1] = 1; self.conv2.bias.zero_()
+        self.conv1.weight[0].zero_()
+        self.conv1.weight[0, :, 1, 1] = 1 / self.conv1.in_channels
+        self.conv1.bias[0] = 0
+        self.conv2.weight.zero_()
+        self.conv2.weight[0, 0, 1, 1] = 1
+        self.conv2.bias.zero_()
 
     def forward(self, maps:torch.Tensor # (B, K, H, W)
                )->torch.Tensor:         # (B, 1, H, W)
@@ -116,7 +129,10 @@ def prior_map(keypoints:torch.Tensor, # (B, K, 2) normalised (x, y)
     "The single-channel facial prior map (B, 1, H, W) of the given kind."
     if kind == 'ewp': return ewp(gaussian_maps(keypoints, size, variance))
     if kind == 'awp':
-        if awp is None: raise ValueError("kind='awp' needs the learned AWP module (awp=...); use kind='ewp' for the untrained prior")
+        if awp is None:
+            raise ValueError(
+                "kind='awp' needs the learned AWP module (awp=...); use kind='ewp' for the untrained prior"
+            )
         return awp(gaussian_maps(keypoints, size, variance))
     if kind == 'released': return released_map(keypoints, size)
     raise ValueError(f"unknown prior kind {kind!r}; choose one of {PRIOR_KINDS}")
@@ -129,34 +145,3 @@ def with_prior(frames:torch.Tensor, # (B, C, H, W) frames
     if frames.shape[0] != prior.shape[0] or frames.shape[2:] != prior.shape[2:]:
         raise ValueError(f"frames {tuple(frames.shape)} and prior {tuple(prior.shape)} differ in batch or size")
     return torch.cat([frames, prior], 1)
-
-# %% ../nbs/api/02_prior.ipynb #7225f53d
-@dataclass
-class FacePrior:
-    "A face cropped as in Sec. IV-B with its landmarks, keypoints and prior map."
-    image: np.ndarray      # (size, size) uint8 grayscale crop
-    landmarks: np.ndarray  # (68, 2) pixels of the crop
-    keypoints: np.ndarray  # (18, 2) pixels of the crop
-    map: np.ndarray        # (size, size) float prior map
-
-def face_prior(image:np.ndarray, # (H, W[, 3]) uint8 photo with one face
-               size:int=FRAME_SIZE, layout:str='paper', kind:str='ewp', where:str='image')->FacePrior:
-    "Detect, crop (Sec. IV-B), place the 18 keypoints and draw the prior map of one photo."
-    lm = detect_landmarks(image, where); box = face_box(lm)
-    crop, lm = crop_resize(to_gray(image, where), box, size), to_crop(lm, box, size)
-    kp = prior_keypoints(lm, layout)
-    m = prior_map(pixel_to_norm(torch.as_tensor(kp)[None], size), size, kind, AWP() if kind == 'awp' else None)
-    return FacePrior(crop, lm, kp, m[0, 0].detach().numpy())
-
-# %% ../nbs/api/02_prior.ipynb #22371e45
-MAP_FLOOR = 0.02  # fraction of the map's peak below which an overlay leaves the face uncovered
-
-def draw_prior(ax, # matplotlib axes
-               fp:FacePrior, # what to draw
-               title:str='', layout:str='paper', keypoints:bool=True):
-    "The crop in gray, the prior map in colour where it matters, and the keypoints."
-    from fpme.keypoints import draw_keypoints
-    ax.imshow(fp.image, cmap='gray')
-    ax.imshow(np.ma.masked_less(fp.map, MAP_FLOOR * fp.map.max()), cmap='jet', alpha=0.5)
-    if keypoints: draw_keypoints(ax, fp.keypoints, layout, size=10, numbers=False)
-    ax.set_title(title, fontsize=9); ax.axis('off')

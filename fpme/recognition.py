@@ -12,14 +12,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import atomic_write, get_device, seed_everything
-from .data import ClipSamples, EMOTION3
+from .datasets import EMOTION3
+from .samplers import ClipSamples
 
 # %% auto #0
 __all__ = ['R2PLUS1D_STEM_MID', 'STAGE_WIDTHS', 'BACKBONES', 'uf1', 'RECOGNITION_PRESETS', 'Conv3DSimple', 'Conv3DNoTemporal',
            'Conv2Plus1D', 'mid_width', 'BasicBlock', 'basic_stem', 'r2plus1d_stem', 'VideoResNet', 'r3d_18', 'mc3_18',
            'r2plus1d_18', 'load_backbone_weights', 'accuracy', 'f1_macro', 'uar', 'RecognitionConfig',
-           'recognition_config', 'load_samples', 'train_recognizer', 'predict', 'fit_predict', 'subject_folds',
-           'loso_evaluate']
+           'recognition_config', 'load_samples', 'train_recognizer', 'predict', 'fit_predict']
 
 # %% ../nbs/api/24_recognition.ipynb #1da7f12b
 class Conv3DSimple(nn.Conv3d):
@@ -58,22 +58,36 @@ class BasicBlock(nn.Module):
         self.conv1 = nn.Sequential(conv(cin, cout, mid, stride), nn.BatchNorm3d(cout), nn.ReLU(inplace=True))
         self.conv2 = nn.Sequential(conv(cout, cout, mid), nn.BatchNorm3d(cout))  # the block's one middle width, as torchvision
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = (nn.Sequential(nn.Conv3d(cin, cout, 1, stride=conv.strides(stride), bias=False), nn.BatchNorm3d(cout))
-                           if stride != 1 or cin != cout else None)
+        self.downsample = (
+            nn.Sequential(nn.Conv3d(cin, cout, 1, stride=conv.strides(stride), bias=False), nn.BatchNorm3d(cout))
+            if stride != 1 or cin != cout
+            else None
+        )
     def forward(self, x):
         skip = x if self.downsample is None else self.downsample(x)
         return self.relu(self.conv2(self.conv1(x)) + skip)
 
 def basic_stem(width:int)->nn.Sequential:
     "R3D / MC3 stem: a 3×7×7 convolution, stride (1, 2, 2)."
-    return nn.Sequential(nn.Conv3d(3, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False), nn.BatchNorm3d(width), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv3d(3, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False),
+        nn.BatchNorm3d(width),
+        nn.ReLU(inplace=True),
+    )
 
 R2PLUS1D_STEM_MID = 45  # R(2+1)D stem's middle width (torchvision)
 
 def r2plus1d_stem(width:int, mid:int)->nn.Sequential:
     "R(2+1)D stem: a 1×7×7 spatial then a 3×1×1 temporal convolution."
-    return nn.Sequential(nn.Conv3d(3, mid, (1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3), bias=False), nn.BatchNorm3d(mid), nn.ReLU(inplace=True),
-                         nn.Conv3d(mid, width, (3, 1, 1), stride=(1, 1, 1), padding=(1, 0, 0), bias=False), nn.BatchNorm3d(width), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv3d(3, mid, (1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3), bias=False),
+        nn.BatchNorm3d(mid),
+        nn.ReLU(inplace=True),
+        nn.Conv3d(mid, width, (3, 1, 1), stride=(1, 1, 1), padding=(1, 0, 0), bias=False),
+        nn.BatchNorm3d(width),
+        nn.ReLU(inplace=True),
+    )
+
 
 # %% ../nbs/api/24_recognition.ipynb #c6f01b36
 STAGE_WIDTHS = (64, 128, 256, 512)  # the four stages' channels at width 1
@@ -88,9 +102,13 @@ class VideoResNet(nn.Module):
                  num_classes:int=len(EMOTION3), # output classes (MEGC2019: 3)
                  width:float=1.0): # channel multiplier (1: torchvision's shapes)
         super().__init__()
-        if backbone not in BACKBONES: raise ValueError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
-        stem, convs = BACKBONES[backbone]; w = [max(1, round(c * width)) for c in STAGE_WIDTHS]
-        self.stem = basic_stem(w[0]) if stem == 'basic' else r2plus1d_stem(w[0], max(1, round(R2PLUS1D_STEM_MID * width)))
+        if backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
+        stem, convs = BACKBONES[backbone]
+        w = [max(1, round(c * width)) for c in STAGE_WIDTHS]
+        self.stem = (
+            basic_stem(w[0]) if stem == 'basic' else r2plus1d_stem(w[0], max(1, round(R2PLUS1D_STEM_MID * width)))
+        )
         cin = w[0]
         for i, (c, conv) in enumerate(zip(w, convs)):
             stride = 1 if i == 0 else 2
@@ -106,9 +124,13 @@ class VideoResNet(nn.Module):
         for i in range(1, 5): x = getattr(self, f'layer{i}')(x)
         return self.fc(self.avgpool(x).flatten(1))
 
-def r3d_18(num_classes:int=len(EMOTION3), width:float=1.0)->VideoResNet: return VideoResNet('r3d_18', num_classes, width)
-def mc3_18(num_classes:int=len(EMOTION3), width:float=1.0)->VideoResNet: return VideoResNet('mc3_18', num_classes, width)
-def r2plus1d_18(num_classes:int=len(EMOTION3), width:float=1.0)->VideoResNet: return VideoResNet('r2plus1d_18', num_classes, width)
+def r3d_18(num_classes: int = len(EMOTION3), width: float = 1.0) -> VideoResNet:
+    return VideoResNet('r3d_18', num_classes, width)
+def mc3_18(num_classes: int = len(EMOTION3), width: float = 1.0) -> VideoResNet:
+    return VideoResNet('mc3_18', num_classes, width)
+def r2plus1d_18(num_classes: int = len(EMOTION3), width: float = 1.0) -> VideoResNet:
+    return VideoResNet('r2plus1d_18', num_classes, width)
+
 
 # %% ../nbs/api/24_recognition.ipynb #dfcac6ca
 def load_backbone_weights(model:VideoResNet, # a backbone
@@ -117,16 +139,20 @@ def load_backbone_weights(model:VideoResNet, # a backbone
                          )->VideoResNet:
     "Load pretrained weights (e.g. torchvision's Kinetics-400 file, which you download yourself) into a width-1 backbone."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no weights file; fpme never downloads weights, put torchvision's .pth there")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no weights file; fpme never downloads weights, put torchvision's .pth there")
     sd = torch.load(path, map_location='cpu', weights_only=True)
-    if skip_fc and sd.get('fc.weight', model.fc.weight).shape != model.fc.weight.shape: sd = {k: v for k, v in sd.items() if not k.startswith('fc.')}
+    if skip_fc and sd.get('fc.weight', model.fc.weight).shape != model.fc.weight.shape:
+        sd = {k: v for k, v in sd.items() if not k.startswith('fc.')}
     try: model.load_state_dict(sd, strict=not skip_fc or 'fc.weight' in sd)
     except RuntimeError as e: raise ValueError(f"{path} does not fit {model.backbone} at width {model.width}: {str(e)[:300]}") from None
     return model
 
 # %% ../nbs/api/24_recognition.ipynb #8693866c
 def _confusion(y_true, y_pred, n:int)->np.ndarray:
-    c = np.zeros((n, n), int); np.add.at(c, (np.asarray(y_true), np.asarray(y_pred)), 1); return c
+    c = np.zeros((n, n), int)
+    np.add.at(c, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return c
 
 def accuracy(y_true, y_pred)->float:
     "Share of correct predictions."
@@ -134,13 +160,16 @@ def accuracy(y_true, y_pred)->float:
 
 def f1_macro(y_true, y_pred, n_classes:int=len(EMOTION3))->float:
     "Mean per-class F1 over the classes present in truth or prediction (UF1 when the predictions are LOSO-pooled)."
-    c = _confusion(y_true, y_pred, n_classes); tp = np.diag(c); present = (c.sum(0) + c.sum(1)) > 0
+    c = _confusion(y_true, y_pred, n_classes)
+    tp = np.diag(c)
+    present = (c.sum(0) + c.sum(1)) > 0
     f1 = np.divide(2 * tp, c.sum(0) + c.sum(1), out=np.zeros(n_classes), where=present)
     return float(f1[present].mean())
 
 def uar(y_true, y_pred, n_classes:int=len(EMOTION3))->float:
     "Unweighted average recall: mean per-class recall over the classes present in the truth."
-    c = _confusion(y_true, y_pred, n_classes); present = c.sum(1) > 0
+    c = _confusion(y_true, y_pred, n_classes)
+    present = c.sum(1) > 0
     return float((np.diag(c)[present] / c.sum(1)[present]).mean())
 
 uf1 = f1_macro  # MEGC's name, for LOSO-pooled predictions
@@ -168,7 +197,8 @@ RECOGNITION_PRESETS = {
 
 def recognition_config(preset:str, backbone:str, **overrides)->RecognitionConfig:
     "The preset's configuration for a backbone, with overrides."
-    if preset not in RECOGNITION_PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {list(RECOGNITION_PRESETS)}")
+    if preset not in RECOGNITION_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {list(RECOGNITION_PRESETS)}")
     if backbone not in BACKBONES: raise ValueError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
     return replace(RECOGNITION_PRESETS[preset], backbone=backbone, **overrides)
 
@@ -182,7 +212,8 @@ def load_samples(table:pd.DataFrame, # clip table with emotion3 labels
 
 # %% ../nbs/api/24_recognition.ipynb #dc7e3278
 def _batch(x:torch.Tensor, y:torch.Tensor, n:int, rng:np.random.Generator, flip:float)->tuple:
-    i = torch.from_numpy(rng.choice(len(x), n, replace=len(x) < n)); xb = x[i]
+    i = torch.from_numpy(rng.choice(len(x), n, replace=len(x) < n))
+    xb = x[i]
     if flip: xb = torch.where(torch.from_numpy(rng.random(n) < flip).view(-1, 1, 1, 1, 1), xb.flip(-1), xb)
     return xb, y[i]
 
@@ -192,9 +223,12 @@ def train_recognizer(cfg:RecognitionConfig, # what to train
                      lam:float=1.0, # λ, the weight of L_gen
                      device='auto', progress:bool=False)->VideoResNet:
     "Train a recogniser on L_real (+ λ·L_gen); returns it in eval mode."
-    dev = get_device(device); seed_everything(cfg.seed); rng = np.random.default_rng(cfg.seed)
+    dev = get_device(device)
+    seed_everything(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
     model = VideoResNet(cfg.backbone, len(EMOTION3), cfg.width).to(dev)
-    opt = torch.optim.Adam(model.parameters(), cfg.lr); sched = torch.optim.lr_scheduler.StepLR(opt, cfg.decay_every, cfg.gamma)
+    opt = torch.optim.Adam(model.parameters(), cfg.lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.decay_every, cfg.gamma)
     model.train()
     for step in tqdm(range(cfg.steps), desc=cfg.backbone, disable=not progress):
         xb, yb = _batch(*real, cfg.batch_size, rng, cfg.flip)
@@ -202,14 +236,20 @@ def train_recognizer(cfg:RecognitionConfig, # what to train
         if gen is not None:
             xg, yg = _batch(*gen, cfg.batch_size, rng, cfg.flip)
             loss = loss + lam * F.cross_entropy(model(xg.to(dev)), yg.to(dev))
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
     return model.eval()
 
 @torch.no_grad()
 def predict(model:VideoResNet, clips:torch.Tensor, batch_size:int=64)->np.ndarray:
     "Predicted class indices of clips (N, 3, T, S, S)."
     dev = next(model.parameters()).device
-    return torch.cat([model(clips[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(clips), batch_size)]).numpy()
+    return torch.cat(
+        [model(clips[i : i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(clips), batch_size)]
+    ).numpy()
+
 
 # %% ../nbs/api/24_recognition.ipynb #6b36b040
 def fit_predict(cfg:RecognitionConfig, # what to train
@@ -222,22 +262,3 @@ def fit_predict(cfg:RecognitionConfig, # what to train
     "Train one recogniser (`train_recognizer`) and return its predicted classes on each test set: a `parallel_map` job."
     m = train_recognizer(cfg, real, gen, lam, device)
     return [predict(m, x) for x in tests]
-
-# %% ../nbs/api/24_recognition.ipynb #7f1560b7
-def subject_folds(table:pd.DataFrame, # clip table
-                  k:int|None=None # None: one fold per subject (LOSO); else k folds of whole subjects
-                 )->list[np.ndarray]:
-    "Held-out row indices per fold: leave-one-subject-out, or (for small budgets) k folds that each hold out whole subjects."
-    subs = sorted(table.subject.unique()); groups = [[s] for s in subs] if k is None else [subs[i::k] for i in range(k)]
-    return [np.flatnonzero(table.subject.isin(g).to_numpy()) for g in groups if len(g)]
-
-def loso_evaluate(cfg:RecognitionConfig, # recogniser configuration
-                  table:pd.DataFrame, # clip table (real clips)
-                  k:int|None=None, # None for LOSO, else k subject folds
-                  device='auto', progress:bool=False)->dict:
-    "Train one recogniser per fold, pool the held-out predictions, return UF1, UAR and the fold count."
-    x, y = load_samples(table, cfg); preds = np.empty(len(y), int)
-    for held in tqdm(subject_folds(table, k), desc='folds', disable=not progress):
-        keep = np.setdiff1d(np.arange(len(y)), held)
-        preds[held] = predict(train_recognizer(cfg, (x[keep], y[keep]), device=device), x[held])
-    return dict(uf1=f1_macro(y.numpy(), preds), uar=uar(y.numpy(), preds), folds=len(subject_folds(table, k)))

@@ -33,7 +33,7 @@ class Step:
 
 QUALITY, PROTOCOL = 'paper/generator_quality', 'paper/fig6_megc_protocol'  # the steps others need
 STEPS = (
-    Step('api/01_keypoints', figures=('fig4_landmarks_keypoints', 'fig5_control_areas')),
+    Step('paper/fig4_fig5_keypoints', figures=('fig4_landmarks_keypoints', 'fig5_control_areas', 'keypoint_layouts')),
     Step(QUALITY, tables=('generator_quality_{scale}',), figures=('generator_quality_{scale}',)),
     Step(PROTOCOL, (QUALITY,), ('megc_protocol_{scale}',), ('fig6_megc_protocol_{scale}',)),
     Step('paper/ablation', (PROTOCOL,), ('ablation_focus_{scale}',), ('fig_ablation_{scale}',)),
@@ -70,7 +70,8 @@ def read_params(scale:str, # 'smoke' or 'full'
     "The papermill parameters of a scale from `params/<scale>.yaml` (`notebooks:` holds per-notebook overrides)."
     import yaml
     f = Path(folder or project_path('params'))/f'{scale}.yaml'
-    if not f.is_file(): raise ReproduceError(f"{f}: no parameters for scale {scale!r}; write it (see params/smoke.yaml)")
+    if not f.is_file():
+        raise ReproduceError(f"{f}: no parameters for scale {scale!r}; write it (see params/smoke.yaml)")
     p = yaml.safe_load(f.read_text()) or {}
     if not isinstance(p, dict): raise ReproduceError(f"{f}: expected a mapping of parameter names to values")
     return p
@@ -82,7 +83,11 @@ def notebook_params(path:Path, # an experiment notebook
     "The parameters `path`'s parameters cell declares, taken from `params` (global keys, then its `notebooks:` entry) and `overrides`."
     import papermill as pm
     declared = pm.inspect_notebook(str(path))
-    merged = {**{k: v for k, v in params.items() if k != 'notebooks'}, **(params.get('notebooks') or {}).get(path.stem, {}), **overrides}
+    merged = {
+        **{k: v for k, v in params.items() if k != 'notebooks'},
+        **(params.get('notebooks') or {}).get(path.stem, {}),
+        **overrides,
+    }
     return {k: v for k, v in merged.items() if k in declared and v is not None}
 
 # %% ../nbs/api/25_reproduce.ipynb #9ad238b6
@@ -90,7 +95,8 @@ def package_digest()->str:
     "A digest of the installed `fpme` package's sources: a change to the library makes every step out of date."
     h = hashlib.sha256()
     for f in sorted(Path(__file__).resolve().parent.glob('*.py')) if '__file__' in globals() else sorted(project_path('fpme').glob('*.py')):
-        h.update(f.name.encode()); h.update(f.read_bytes())
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
     return h.hexdigest()
 
 def step_digest(path:Path, params:dict, upstream:list[str], package:str)->str:
@@ -98,7 +104,10 @@ def step_digest(path:Path, params:dict, upstream:list[str], package:str)->str:
     import nbformat
     nb = nbformat.read(str(path), as_version=4)
     cells = [(c.cell_type, c.source) for c in nb.cells]
-    return hashlib.sha256(json.dumps([cells, params, upstream, package], sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps([cells, params, upstream, package], sort_keys=True, default=str).encode()
+    ).hexdigest()
+
 
 # %% ../nbs/api/25_reproduce.ipynb #8d9b4518
 def outputs(step:Step, # a step
@@ -126,8 +135,11 @@ def run_notebook(path:Path, # the notebook
                             progress_bar=progress, log_output=False)
     except pm.PapermillExecutionError as e:
         first = next((l for l in e.source.splitlines() if l.strip() and not l.startswith('#')), '')
-        raise ReproduceError(f"{path.name} failed in cell {e.exec_count} of the executed copy ({first[:60]!r}) with {e.ename}: {e.evalue}\n"
-                             f"the executed copy, with the traceback, is {executed}") from None
+        raise ReproduceError(
+            f"{path.name} failed in cell {e.exec_count} of the executed copy ({first[:60]!r}) with {e.ename}: {e.evalue}\n"
+            f"the executed copy, with the traceback, is {executed}"
+        ) from None
+
 
 # %% ../nbs/api/25_reproduce.ipynb #48b5a977
 @dataclass(frozen=True)
@@ -173,70 +185,184 @@ def _generator_settings()->list[Setting]:
         _same('frame side (px)', 'Sec. IV-B', 256, full.size, smoke.size),
         _same('frame channels', 'Sec. IV-B', 'grayscale ×3', f'grayscale ×{fc.channels}', f'grayscale ×{sc_.channels}'),
         _same('facial prior keypoints', 'Sec. IV-B, Eq. 6', 18, fc.num_kp, sc_.num_kp),
-        Setting('MRAA regions', 'Sec. III-C-3', 'the prior map as the regions of interest',
-                f'{MRAAConfig.full().num_kp}, one per prior keypoint', f'{MRAAConfig.smoke().num_kp}', True,
-                'the paper gives no count; fpme gives MRAA one region per prior keypoint'),
-        _same('Gaussian σ² of Eq. 2 (normalised units)', 'Eq. 2', 0.01, fc.prior_variance, sc_.prior_variance,
-              'the paper calls σ the variance and divides by σ²; fpme reads 0.01 as σ² in [−1, 1] coordinates, '
-              'as FOMM draws its heatmaps'),
-        Setting('EWP map', 'Sec. III-B', 'mean of the 18 maps', 'mean of the maps' if is_mean else 'other',
-                'mean of the maps' if is_mean else 'other', is_mean),
-        Setting('AWP network Ψ_w', 'Eq. 3', NOT_STATED, 'conv 3×3 18→9, LeakyReLU, conv 3×3 9→1, starts as EWP', 'same',
-                False, "the paper gives no architecture; fpme's Ψ_w starts equal to EWP and learns its weights from there"),
+        Setting(
+            'MRAA regions',
+            'Sec. III-C-3',
+            'the prior map as the regions of interest',
+            f'{MRAAConfig.full().num_kp}, one per prior keypoint',
+            f'{MRAAConfig.smoke().num_kp}',
+            True,
+            'the paper gives no count; fpme gives MRAA one region per prior keypoint',
+        ),
+        _same(
+            'Gaussian σ² of Eq. 2 (normalised units)',
+            'Eq. 2',
+            0.01,
+            fc.prior_variance,
+            sc_.prior_variance,
+            'the paper calls σ the variance and divides by σ²; fpme reads 0.01 as σ² in [−1, 1] coordinates, '
+            'as FOMM draws its heatmaps',
+        ),
+        Setting(
+            'EWP map',
+            'Sec. III-B',
+            'mean of the 18 maps',
+            'mean of the maps' if is_mean else 'other',
+            'mean of the maps' if is_mean else 'other',
+            is_mean,
+        ),
+        Setting(
+            'AWP network Ψ_w',
+            'Eq. 3',
+            NOT_STATED,
+            'conv 3×3 18→9, LeakyReLU, conv 3×3 9→1, starts as EWP',
+            'same',
+            False,
+            "the paper gives no architecture; fpme's Ψ_w starts equal to EWP and learns its weights from there",
+        ),
         _same('generator iterations', 'Sec. IV-B', PAPER_ITERATIONS, full.steps, smoke.steps),
-        Setting('generator batch', '', NOT_STATED, str(full.batch_size), str(smoke.batch_size), False,
-                'the paper gives none; fpme chose 16 for one GPU'),
-        Setting('generator optimiser', '', NOT_STATED, f'Adam {full.lr:g}, β {full.betas}, ×{full.gamma:g} at '
-                f'{", ".join(f"{m:.0%}" for m in full.milestones)}', 'same', False,
-                "the paper gives none; fpme uses FOMM's own schedule"),
-        Setting('perceptual loss (Eq. 4)', 'Sec. III-C-4', 'VGG-19 (ImageNet) features, pyramid', layers['full'],
-                layers['smoke'], PERCEPTUAL_PRESETS['full']['kind'] == 'vgg',
-                'ImageNet weights are read from a local file (never downloaded); without them both scales fall back to '
-                'face-trained ONet features and say so'),
+        Setting(
+            'generator batch',
+            '',
+            NOT_STATED,
+            str(full.batch_size),
+            str(smoke.batch_size),
+            False,
+            'the paper gives none; fpme chose 16 for one GPU',
+        ),
+        Setting(
+            'generator optimiser',
+            '',
+            NOT_STATED,
+            f'Adam {full.lr:g}, β {full.betas}, ×{full.gamma:g} at '
+            f'{", ".join(f"{m:.0%}" for m in full.milestones)}',
+            'same',
+            False,
+            "the paper gives none; fpme uses FOMM's own schedule",
+        ),
+        Setting(
+            'perceptual loss (Eq. 4)',
+            'Sec. III-C-4',
+            'VGG-19 (ImageNet) features, pyramid',
+            layers['full'],
+            layers['smoke'],
+            PERCEPTUAL_PRESETS['full']['kind'] == 'vgg',
+            'ImageNet weights are read from a local file (never downloaded); without them both scales fall back to '
+            'face-trained ONet features and say so',
+        ),
         Setting('loss weights', 'Sec. III-C-4', 'equal', weights, weights, equal),
-        Setting('equivariance loss (Eq. 5)', 'Sec. III-C-4', 'keypoints and Jacobians (FOMM)',
-                'values and Jacobians', 'values and Jacobians', {'equivariance_value', 'equivariance_jacobian'} <= set(LOSS_WEIGHTS))]
+        Setting(
+            'equivariance loss (Eq. 5)',
+            'Sec. III-C-4',
+            'keypoints and Jacobians (FOMM)',
+            'values and Jacobians',
+            'values and Jacobians',
+            {'equivariance_value', 'equivariance_jacobian'} <= set(LOSS_WEIGHTS),
+        ),
+    ]
+
 
 # %% ../nbs/api/25_reproduce.ipynb #b74a8480
 def _protocol_settings()->list[Setting]:
     "Sec. IV-A, IV-D, IV-F, IV-I: data, protocol, human evaluations, recognition."
-    from fpme.data import TEST_FRACTION
+    from fpme.protocols import TEST_FRACTION
     from fpme.stats import PAPER_PARTICIPANTS, PAPER_SETS, PAPER_SAMPLES, Z_CRITICAL, EXPERT_CATEGORIES, SCORE_MAX
     from fpme.recognition import recognition_config
     full, smoke = recognition_config('full', 'r3d_18'), recognition_config('smoke', 'r3d_18')
-    lam, ratios, generator = (_nb_default('paper/table7_augmented_recognition', k) for k in ('lam', 'ratios', 'generator'))
+    lam, ratios, generator = (
+        _nb_default('paper/table7_augmented_recognition', k) for k in ('lam', 'ratios', 'generator')
+    )
     ratio_text = ', '.join(f'1:{r:g}' for r in ratios)
     synthetic = 'embedded synthetic corpus'
     return [
-        Setting('generator training data', 'Sec. IV-A', 'CASME II + SAMM + SMIC-HS, minus the Table II clips',
-                f'{synthetic} (3000 clips)', f'{synthetic} (48 clips)', False,
-                '`fpme reproduce` runs on the embedded corpus at both scales; the real-data loaders exist but the '
-                'protocol on real datasets is not wired into it yet'),
-        Setting('driving clips', 'Table II', '9 (3 datasets × 3 classes)', "Table II's 9 on real data; 9 synthetic",
-                '9 held-out synthetic (3 per class)', True),
-        Setting('template faces', 'Sec. IV-A', '2, from CASME I and SMIC-VIS', "a user's 2; 2 held-out portraits",
-                '2 held-out portraits', True),
+        Setting(
+            'generator training data',
+            'Sec. IV-A',
+            'CASME II + SAMM + SMIC-HS, minus the Table II clips',
+            f'{synthetic} (3000 clips)',
+            f'{synthetic} (48 clips)',
+            False,
+            '`fpme reproduce` runs on the embedded corpus at both scales; the real-data loaders exist but the '
+            'protocol on real datasets is not wired into it yet',
+        ),
+        Setting(
+            'driving clips',
+            'Table II',
+            '9 (3 datasets × 3 classes)',
+            "Table II's 9 on real data; 9 synthetic",
+            '9 held-out synthetic (3 per class)',
+            True,
+        ),
+        Setting(
+            'template faces',
+            'Sec. IV-A',
+            '2, from CASME I and SMIC-VIS',
+            "a user's 2; 2 held-out portraits",
+            '2 held-out portraits',
+            True,
+        ),
         _same('recogniser input (px)', 'Sec. IV-I', 112, full.size, smoke.size),
         _same('recogniser batch', 'Sec. IV-I', 32, full.batch_size, smoke.batch_size),
         _same('recogniser learning rate (Adam, step decay)', 'Sec. IV-I', 1e-4, full.lr, smoke.lr),
-        Setting('recogniser iterations', 'Sec. IV-I', '150', f'{full.steps} steps', f'{smoke.steps} steps', False,
-                "the text's own arithmetic (1:150 = real clips seen 150 times) reads 150 as passes over the real "
-                'training side, not optimiser steps; fpme counts steps and has not re-tuned them without a GPU'),
-        Setting('λ of L_real + λ·L_gen', 'Sec. IV-I', '0.01 (given for 1:1.5 only)', f'{lam:g}', f'{lam:g}', False,
-                'the only example ties λ = 0.01 to 1:1.5 over 150 iterations (λ = ratio / 150?); the other ratios get '
-                'no λ, so fpme keeps one λ and varies the amount of generated data'),
+        Setting(
+            'recogniser iterations',
+            'Sec. IV-I',
+            '150',
+            f'{full.steps} steps',
+            f'{smoke.steps} steps',
+            False,
+            "the text's own arithmetic (1:150 = real clips seen 150 times) reads 150 as passes over the real "
+            'training side, not optimiser steps; fpme counts steps and has not re-tuned them without a GPU',
+        ),
+        Setting(
+            'λ of L_real + λ·L_gen',
+            'Sec. IV-I',
+            '0.01 (given for 1:1.5 only)',
+            f'{lam:g}',
+            f'{lam:g}',
+            False,
+            'the only example ties λ = 0.01 to 1:1.5 over 150 iterations (λ = ratio / 150?); the other ratios get '
+            'no λ, so fpme keeps one λ and varies the amount of generated data',
+        ),
         _same('real : generated ratios', 'Table VII', '1:1.5, 1:15, 1:150', ratio_text, ratio_text),
-        Setting('generator that enlarges the data', 'Sec. IV-I', NOT_STATED, generator, generator, False,
-                'the paper does not name it; fpme exposes it as a parameter'),
-        _same('test share of the subject-independent split', 'Sec. IV-I', 0.3, TEST_FRACTION, TEST_FRACTION,
-              'at smoke scale the test side is the held-out identities of the embedded corpus'),
-        _same('public-evaluation participants N', 'Sec. IV-D', 31, PAPER_PARTICIPANTS, PAPER_PARTICIPANTS,
-              'fpme simulates them unless a vote file is given'),
-        _same('pairs per participant', 'Sec. IV-D', 72, len(PAPER_SETS) * PAPER_SAMPLES, len(PAPER_SETS) * PAPER_SAMPLES),
+        Setting(
+            'generator that enlarges the data',
+            'Sec. IV-I',
+            NOT_STATED,
+            generator,
+            generator,
+            False,
+            'the paper does not name it; fpme exposes it as a parameter',
+        ),
+        _same(
+            'test share of the subject-independent split',
+            'Sec. IV-I',
+            0.3,
+            TEST_FRACTION,
+            TEST_FRACTION,
+            'at smoke scale the test side is the held-out identities of the embedded corpus',
+        ),
+        _same(
+            'public-evaluation participants N',
+            'Sec. IV-D',
+            31,
+            PAPER_PARTICIPANTS,
+            PAPER_PARTICIPANTS,
+            'fpme simulates them unless a vote file is given',
+        ),
+        _same(
+            'pairs per participant', 'Sec. IV-D', 72, len(PAPER_SETS) * PAPER_SAMPLES, len(PAPER_SETS) * PAPER_SAMPLES
+        ),
         _same('Z-test critical value', 'Sec. IV-F', 1.65, Z_CRITICAL, Z_CRITICAL),
-        _same('expert rubric', 'Sec. IV-D', 'upper face, lower face, noise: 0–3 each',
-              f"{', '.join(EXPERT_CATEGORIES.values())}: 0–{SCORE_MAX} each",
-              f"{', '.join(EXPERT_CATEGORIES.values())}: 0–{SCORE_MAX} each", 'fpme simulates 3 experts unless a sheet is given')]
+        _same(
+            'expert rubric',
+            'Sec. IV-D',
+            'upper face, lower face, noise: 0–3 each',
+            f"{', '.join(EXPERT_CATEGORIES.values())}: 0–{SCORE_MAX} each",
+            f"{', '.join(EXPERT_CATEGORIES.values())}: 0–{SCORE_MAX} each",
+            'fpme simulates 3 experts unless a sheet is given',
+        ),
+    ]
 
 def paper_settings()->list[Setting]:
     "Every setting the paper states, beside fpme's full and smoke values."
@@ -310,16 +436,24 @@ def reproduce(scale:str='smoke', # 'smoke' (CPU) or 'full' (GPU)
         if s.notebook not in want: continue
         path = nbs/f'{s.notebook}.ipynb'
         p = notebook_params(path, params, **({'device': device} if device else {}))
-        digests[s.notebook] = d = step_digest(path, p, [digests.get(n, _done(scale, Step(n)).get('digest')) for n in s.needs], package)
+        digests[s.notebook] = d = step_digest(
+            path, p, [digests.get(n, _done(scale, Step(n)).get('digest')) for n in s.needs], package
+        )
         if not force and _done(scale, s).get('digest') == d and not missing_outputs(s, name):
             print(f"[{i}/{len(steps)}] {s.notebook}: up to date")
             rows.append(dict(step=s.notebook, status='up to date', seconds=0.0))
             continue
-        print(f"[{i}/{len(steps)}] {s.notebook}: running ({', '.join(f'{k}={v}' for k, v in p.items()) or 'no parameters'})", flush=True)
+        print(
+            f"[{i}/{len(steps)}] {s.notebook}: running ({', '.join(f'{k}={v}' for k, v in p.items()) or 'no parameters'})",
+            flush=True,
+        )
         t0 = time.time()
         run_notebook(path, _state(scale)/'executed'/path.name, p, progress)
         gone = missing_outputs(s, name)
-        if gone: raise ReproduceError(f"{path.name} ran but did not write {[str(g) for g in gone]}; fix the notebook or its Step in fpme.reproduce.STEPS")
+        if gone:
+            raise ReproduceError(
+                f"{path.name} ran but did not write {[str(g) for g in gone]}; fix the notebook or its Step in fpme.reproduce.STEPS"
+            )
         secs = time.time() - t0
         with atomic_write(_state(scale)/f'{s.stem}.json', 'w') as f:
             json.dump(dict(digest=d, seconds=round(secs, 1), params=p), f)
@@ -351,7 +485,8 @@ def read_result(path:Path)->pd.DataFrame:
 
 def check_results(scale:str='smoke', steps:tuple=STEPS)->pd.DataFrame:
     "Check every declared table: present, non-empty, finite numbers, and a row for every generator where it has a `generator` column."
-    name = experiment_scale(scale)[0]; rows = []
+    name = experiment_scale(scale)[0]
+    rows = []
     for s in steps:
         for stem in s.tables:
             f = tables_dir()/f'{stem.format(scale=name)}.csv'

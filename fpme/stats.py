@@ -215,9 +215,13 @@ def check_votes(df:pd.DataFrame, where:str='votes')->pd.DataFrame:
     missing = [c for c in VOTE_COLUMNS if c not in df]
     if missing: raise ValueError(f"{where}: columns {missing} are missing; a vote table has {list(VOTE_COLUMNS)}")
     bad = df[~df.choice.isin(('left', 'right'))]
-    if len(bad): raise ValueError(f"{where} row {bad.index[0] + 2}: choice {bad.choice.iloc[0]!r}; write 'left' or 'right'")
+    if len(bad):
+        raise ValueError(f"{where} row {bad.index[0] + 2}: choice {bad.choice.iloc[0]!r}; write 'left' or 'right'")
     dup = df[df.duplicated(['participant', 'pair_id', 'sample'])]
-    if len(dup): raise ValueError(f"{where} row {dup.index[0] + 2}: participant {dup.participant.iloc[0]!r} voted twice on {dup.pair_id.iloc[0]!r} / {dup['sample'].iloc[0]!r}")
+    if len(dup):
+        raise ValueError(
+            f"{where} row {dup.index[0] + 2}: participant {dup.participant.iloc[0]!r} voted twice on {dup.pair_id.iloc[0]!r} / {dup['sample'].iloc[0]!r}"
+        )
     return df.assign(chosen=np.where(df.choice == 'left', df.left, df.right))
 
 def read_votes(path:str|Path # a vote CSV with VOTE_COLUMNS

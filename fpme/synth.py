@@ -13,17 +13,18 @@ import pandas as pd
 from tqdm import tqdm
 from .core import SAMPLE_FACES, sample_face, lfw_faces, atomic_write, save_json, save_figure
 from .landmarks import clip_landmarks, face_box, crop_resize, to_crop, to_gray, NoFaceError, FACE_MARGIN
+from .datasets import EMOTION3
 
 # %% auto #0
 __all__ = ['HELDOUT_PORTRAITS', 'LFW_HELDOUT_FRACTION', 'LFW_FACES', 'PORTRAIT_SOURCES', 'CHEEK_R', 'CHEEK_L', 'BROW_INNER',
            'BROW_MID', 'BROW_OUTER', 'UPPER_LIDS', 'LOWER_LIDS', 'NOSE_WINGS', 'NOSE_BRIDGE', 'UPPER_LIP_OUT',
            'UPPER_LIP_IN', 'LOWER_LIP_OUT', 'LOWER_LIP_IN', 'LIP_CORNERS', 'CHIN', 'AU_MOTIONS', 'BLINK_MOTION',
-           'RADIUS', 'EMOTION3', 'PROTOTYPES', 'TO_EMOTION3', 'AUS', 'AMPLITUDE', 'DURATION', 'RISE', 'FPS_CHOICES',
-           'LEAD', 'AU_WEIGHT_JITTER', 'BLINK_PROBABILITY', 'BLINK_DURATION', 'BLINK_DEPTH', 'JITTER_SHIFT',
-           'JITTER_ROTATE', 'JITTER_SMOOTH', 'DRIFT', 'NOISE_SIGMA', 'SYNTH_PRESETS', 'MANIFEST', 'Identity',
-           'load_identities', 'face_frame', 'control_points', 'displacement', 'Programme', 'intensity',
-           'sample_programme', 'programme_field', 'render', 'region_flow', 'programme_mask', 'SynthConfig',
-           'write_clip', 'balanced_emotion', 'make_corpus', 'frame_differences', 'plot_strip']
+           'RADIUS', 'PROTOTYPES', 'TO_EMOTION3', 'AUS', 'AMPLITUDE', 'DURATION', 'RISE', 'FPS_CHOICES', 'LEAD',
+           'AU_WEIGHT_JITTER', 'BLINK_PROBABILITY', 'BLINK_DURATION', 'BLINK_DEPTH', 'JITTER_SHIFT', 'JITTER_ROTATE',
+           'JITTER_SMOOTH', 'DRIFT', 'NOISE_SIGMA', 'SYNTH_PRESETS', 'MANIFEST', 'Identity', 'load_identities',
+           'face_frame', 'control_points', 'displacement', 'Programme', 'intensity', 'sample_programme',
+           'programme_field', 'render', 'region_flow', 'programme_mask', 'SynthConfig', 'write_clip',
+           'balanced_emotion', 'make_corpus', 'frame_differences', 'plot_strip']
 
 # %% ../nbs/api/09_synth.ipynb #e51fe25e
 HELDOUT_PORTRAITS = ('grace_hopper', 'biden')  # template identities, never in training (one woman, one man)
@@ -59,10 +60,15 @@ def load_identities(size:int=64,  # crop side in px
                     lfw:bool=True # include the LFW faces
                    )->list[Identity]:
     "All identities of the corpus, cropped to size×size, each marked 'train' or 'heldout'."
-    out = [_identity(n, PORTRAIT_SOURCES[n], sample_face(n), size, 'heldout' if n in HELDOUT_PORTRAITS else 'train') for n in PORTRAIT_SOURCES]
+    out = [
+        _identity(n, PORTRAIT_SOURCES[n], sample_face(n), size, 'heldout' if n in HELDOUT_PORTRAITS else 'train')
+        for n in PORTRAIT_SOURCES
+    ]
     if lfw:
         faces = lfw_faces()[:LFW_FACES]
-        held = set(np.random.default_rng(seed).choice(LFW_FACES, int(LFW_HELDOUT_FRACTION * LFW_FACES), replace=False).tolist())
+        held = set(
+            np.random.default_rng(seed).choice(LFW_FACES, int(LFW_HELDOUT_FRACTION * LFW_FACES), replace=False).tolist()
+        )
         out += [_identity(f'lfw/{i:03d}', f'scikit-image data.lfw_subset #{i} (Labeled Faces in the Wild)', f, size,
                           'heldout' if i in held else 'train') for i, f in enumerate(faces)]
     return [i for i in out if i is not None]
@@ -103,7 +109,8 @@ RADIUS = 0.07  # Gaussian radius of a control point's influence, as a fraction o
 def face_frame(landmarks:np.ndarray # (68, 2)
               )->tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     "The face's axes: x (eye line, image-right), y (down), the midline point, and the face size (landmark extent)."
-    ex = landmarks[45] - landmarks[36]; ex = ex / np.linalg.norm(ex)
+    ex = landmarks[45] - landmarks[36]
+    ex = ex / np.linalg.norm(ex)
     ey = np.array([-ex[1], ex[0]])
     return ex, ey, landmarks[27:31].mean(0), float(np.ptp(landmarks, 0).max())
 
@@ -118,7 +125,8 @@ def control_points(landmarks:np.ndarray, # (68, 2) pixels
     for idx, (out, down), w in motion:
         c = landmarks[list(idx)].mean(0)
         side = np.sign((c - mid) @ ex)  # +1 right half of the image, -1 left half, 0 on the midline
-        pos.append(c); disp.append(w * scale * (out * side * ex + down * ey))
+        pos.append(c)
+        disp.append(w * scale * (out * side * ex + down * ey))
     return np.array(pos), np.array(disp)
 
 # %% ../nbs/api/09_synth.ipynb #59cf9312
@@ -131,7 +139,6 @@ def displacement(points:np.ndarray, # (..., 2) where to evaluate, pixels
     return np.exp(-d2 / (2 * radius**2)) @ disp
 
 # %% ../nbs/api/09_synth.ipynb #60c5bbcd
-EMOTION3 = ('negative', 'positive', 'surprise')  # MEGC2019 composite classes, index order
 PROTOTYPES = {  # fine emotion -> AU combinations that express it
     'happiness': ((6, 12), (12,), (12, 25), (6, 12, 25)),
     'surprise': ((1, 2), (1, 2, 5), (5, 26), (1, 2, 25, 26)),
@@ -195,12 +202,22 @@ def sample_programme(rng:np.random.Generator, # source of randomness
     "Draw an AU programme: emotion, AU combination, intensities, timing, frame rate, blink."
     emotion = emotion or str(rng.choice(sorted(PROTOTYPES)))
     if emotion not in PROTOTYPES: raise ValueError(f"unknown emotion {emotion!r}; choose one of {sorted(PROTOTYPES)}")
-    combos = PROTOTYPES[emotion]; aus = tuple(int(a) for a in combos[rng.integers(len(combos))])
+    combos = PROTOTYPES[emotion]
+    aus = tuple(int(a) for a in combos[rng.integers(len(combos))])
     duration = float(rng.uniform(*DURATION))
     blink = float(rng.uniform(0, duration + 2 * LEAD - BLINK_DURATION)) if rng.random() < BLINK_PROBABILITY else None
-    return Programme(emotion, aus, tuple(float(w) for w in rng.uniform(1 - AU_WEIGHT_JITTER, 1 + AU_WEIGHT_JITTER, len(aus))),
-                     float(rng.uniform(*AMPLITUDE)), duration, float(rng.uniform(*RISE)), int(rng.choice(FPS_CHOICES)),
-                     blink, int(rng.integers(2**31)))
+    return Programme(
+        emotion,
+        aus,
+        tuple(float(w) for w in rng.uniform(1 - AU_WEIGHT_JITTER, 1 + AU_WEIGHT_JITTER, len(aus))),
+        float(rng.uniform(*AMPLITUDE)),
+        duration,
+        float(rng.uniform(*RISE)),
+        int(rng.choice(FPS_CHOICES)),
+        blink,
+        int(rng.integers(2**31)),
+    )
+
 
 # %% ../nbs/api/09_synth.ipynb #6e77fc99
 JITTER_SHIFT = 0.005   # max rigid head shift, fraction of face size
@@ -211,7 +228,8 @@ NOISE_SIGMA = 1.5      # sensor noise, grey levels
 
 def _smooth_walk(rng:np.random.Generator, n:int, fps:int, dims:int=1)->np.ndarray:
     "A smooth random path (n, dims) in [−1, 1]: white noise low-passed over `JITTER_SMOOTH` seconds."
-    k = max(1, int(JITTER_SMOOTH * fps)); x = rng.normal(size=(n + 2 * k, dims))
+    k = max(1, int(JITTER_SMOOTH * fps))
+    x = rng.normal(size=(n + 2 * k, dims))
     x = np.stack([np.convolve(x[:, d], np.hanning(2 * k + 1), 'same') for d in range(dims)], 1)[k:k + n]
     return x / (np.abs(x).max() + 1e-9)
 
@@ -231,7 +249,11 @@ def _blink(ident:Identity, p:Programme)->tuple[np.ndarray, np.ndarray, np.ndarra
     opening = np.mean([lm[41, 1] - lm[37, 1], lm[40, 1] - lm[38, 1], lm[47, 1] - lm[43, 1], lm[46, 1] - lm[44, 1]])
     pos, disp = control_points(lm, BLINK_MOTION, BLINK_DEPTH * max(opening, 0))
     t = np.arange(p.n_frames) / p.fps
-    close = np.zeros(p.n_frames) if p.blink_at is None else np.sin(np.pi * np.clip((t - p.blink_at) / BLINK_DURATION, 0, 1)) ** 2
+    close = (
+        np.zeros(p.n_frames)
+        if p.blink_at is None
+        else np.sin(np.pi * np.clip((t - p.blink_at) / BLINK_DURATION, 0, 1)) ** 2
+    )
     return pos, disp, close
 
 # %% ../nbs/api/09_synth.ipynb #5bd7cf4d
@@ -242,21 +264,37 @@ def render(ident:Identity, # the face that performs
           )->tuple[np.ndarray, np.ndarray]:
     "Frames (T, size, size) uint8 and exact landmarks (T, 68, 2) of `ident` performing `p`."
     photometric = nuisance if photometric is None else photometric
-    h, w = ident.image.shape; grid = np.stack(np.meshgrid(np.arange(w, dtype=float), np.arange(h, dtype=float)), -1)
-    pos, disp, r = programme_field(ident, p); a = intensity(p)
+    h, w = ident.image.shape
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=float), np.arange(h, dtype=float)), -1)
+    pos, disp, r = programme_field(ident, p)
+    a = intensity(p)
     bpos, bdisp, close = _blink(ident, p) if nuisance else (np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(p.n_frames))
-    rng = np.random.default_rng(p.nuisance_seed); _, _, _, size = face_frame(ident.landmarks)
+    rng = np.random.default_rng(p.nuisance_seed)
+    _, _, _, size = face_frame(ident.landmarks)
     walk = _smooth_walk(rng, p.n_frames, p.fps, 4) if nuisance else np.zeros((p.n_frames, 4))
-    c = np.array([w / 2, h / 2]); img = ident.image.astype(np.float32); frames, lms = [], []
+    c = np.array([w / 2, h / 2])
+    img = ident.image.astype(np.float32)
+    frames, lms = [], []
     for t in range(p.n_frames):
-        th = np.deg2rad(JITTER_ROTATE * walk[t, 0]); Rm = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        th = np.deg2rad(JITTER_ROTATE * walk[t, 0])
+        Rm = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
         shift = JITTER_SHIFT * size * walk[t, 1:3]
         src = (grid - c - shift) @ Rm + c                                  # undo the head jitter (Rm orthogonal)
         src = src - displacement(src, pos, a[t] * disp, r) - displacement(src, bpos, close[t] * bdisp, r)
-        f = cv2.remap(img, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        f = cv2.remap(
+            img,
+            src[..., 0].astype(np.float32),
+            src[..., 1].astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         if photometric: f = f * (1 + DRIFT * walk[t, 3]) + rng.normal(0, NOISE_SIGMA, f.shape)
         frames.append(np.clip(f.round(), 0, 255).astype(np.uint8))
-        moved = ident.landmarks + displacement(ident.landmarks, pos, a[t] * disp, r) + displacement(ident.landmarks, bpos, close[t] * bdisp, r)
+        moved = (
+            ident.landmarks
+            + displacement(ident.landmarks, pos, a[t] * disp, r)
+            + displacement(ident.landmarks, bpos, close[t] * bdisp, r)
+        )
         lms.append((moved - c) @ Rm.T + c + shift)
     return np.stack(frames), np.stack(lms).astype(np.float32)
 
@@ -266,7 +304,8 @@ def region_flow(frames:np.ndarray, # (T, H, W) uint8 clip
     "Mean optical flow (2,) between frames t0 and t1 over the region of `au` (discs of radius `RADIUS` around its control points)."
     flow = cv2.calcOpticalFlowFarneback(frames[t0], frames[t1], None, 0.5, 3, 9, 5, 5, 1.1, 0)
     pos, _ = control_points(ident.landmarks, AU_MOTIONS[au], 0)
-    _, _, _, size = face_frame(ident.landmarks); yy, xx = np.mgrid[:frames.shape[1], :frames.shape[2]]
+    _, _, _, size = face_frame(ident.landmarks)
+    yy, xx = np.mgrid[:frames.shape[1], :frames.shape[2]]
     mask = ((xx[..., None] - pos[:, 0])**2 + (yy[..., None] - pos[:, 1])**2 < (RADIUS * size)**2).any(-1)
     return flow[mask].mean(0)
 
@@ -274,7 +313,8 @@ def region_flow(frames:np.ndarray, # (T, H, W) uint8 clip
 def programme_mask(ident:Identity, p:Programme)->np.ndarray:
     "(H, W) bool: the pixels within `RADIUS` of any control point of the programme's AUs — where its motion is."
     pos, _, r = programme_field(ident, p)
-    h, w = ident.image.shape; yy, xx = np.mgrid[:h, :w]
+    h, w = ident.image.shape
+    yy, xx = np.mgrid[:h, :w]
     return ((xx[..., None] - pos[:, 0])**2 + (yy[..., None] - pos[:, 1])**2 < r**2).any(-1)
 
 # %% ../nbs/api/09_synth.ipynb #72c455cd
@@ -297,11 +337,27 @@ MANIFEST = 'manifest.csv'  # the corpus' clip table
 def _clip_row(i:int, ident:Identity, p:Programme, folder:Path, stride:int)->dict:
     "The manifest row of one clip (clip-table schema + synthetic columns)."
     kept = lambda f: int(np.ceil(f / stride))  # stored index of captured frame f
-    return dict(clip_id=f'synth/{i:05d}', dataset='synth', subject=f'synth/{ident.name}', path=str(folder.resolve()),
-                n_frames=len(range(0, p.n_frames, stride)), fps=p.fps / stride, onset=kept(p.onset), apex=kept(p.apex),
-                offset=min(kept(p.offset), len(range(0, p.n_frames, stride)) - 1), emotion=p.emotion, emotion3=p.emotion3,
-                aus='+'.join(map(str, p.aus)), preprocessed=True, identity=ident.name, identity_source=ident.source,
-                split=ident.split, capture_fps=p.fps, programme=json.dumps(asdict(p)))
+    return dict(
+        clip_id=f'synth/{i:05d}',
+        dataset='synth',
+        subject=f'synth/{ident.name}',
+        path=str(folder.resolve()),
+        n_frames=len(range(0, p.n_frames, stride)),
+        fps=p.fps / stride,
+        onset=kept(p.onset),
+        apex=kept(p.apex),
+        offset=min(kept(p.offset), len(range(0, p.n_frames, stride)) - 1),
+        emotion=p.emotion,
+        emotion3=p.emotion3,
+        aus='+'.join(map(str, p.aus)),
+        preprocessed=True,
+        identity=ident.name,
+        identity_source=ident.source,
+        split=ident.split,
+        capture_fps=p.fps,
+        programme=json.dumps(asdict(p)),
+    )
+
 
 # %% ../nbs/api/09_synth.ipynb #a1e43ab2
 def write_clip(folder:Path, frames:np.ndarray, landmarks:np.ndarray):
@@ -324,7 +380,8 @@ def make_corpus(out:str|Path, # corpus folder (created)
                 split:str='train', # identities that drive clips: 'train' (default) or 'heldout'
                 progress:bool=True)->pd.DataFrame:
     "Render a labelled synthetic micro-expression corpus into `out`; resumable; returns the manifest."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     idents = [i for i in load_identities(cfg.size, cfg.seed, cfg.lfw) if i.split == split]
     if not idents: raise ValueError(f"no {split!r} identities found; check that the face photos load (fpme demo)")
     rows = []
@@ -353,10 +410,14 @@ def plot_strip(frames:np.ndarray, # (T, H, W) uint8
                picks:list, # frame indices to show
                title:str='', vmax:float|None=None):
     "Two rows: the picked frames, and their pseudo-coloured difference to the first frame."
-    diff = frame_differences(frames); vmax = vmax or max(diff[picks].max(), 1)
+    diff = frame_differences(frames)
+    vmax = vmax or max(diff[picks].max(), 1)
     fig, ax = plt.subplots(2, len(picks), figsize=(1.3 * len(picks), 2.8))
     for j, t in enumerate(picks):
-        ax[0, j].imshow(frames[t], cmap='gray', vmin=0, vmax=255); ax[0, j].set_title(f'{t}', fontsize=7)
-        ax[1, j].imshow(frames[t], cmap='gray', vmin=0, vmax=255); ax[1, j].imshow(diff[t], cmap='jet', alpha=0.6, vmin=0, vmax=vmax)
+        ax[0, j].imshow(frames[t], cmap='gray', vmin=0, vmax=255)
+        ax[0, j].set_title(f'{t}', fontsize=7)
+        ax[1, j].imshow(frames[t], cmap='gray', vmin=0, vmax=255)
+        ax[1, j].imshow(diff[t], cmap='jet', alpha=0.6, vmin=0, vmax=vmax)
     for a in ax.ravel(): a.axis('off')
-    fig.suptitle(title, fontsize=8); return fig
+    fig.suptitle(title, fontsize=8)
+    return fig

@@ -5,45 +5,28 @@
 # %% ../nbs/api/18_train.ipynb #fd1c523a
 from __future__ import annotations
 import contextlib, csv, json, os, random, signal, time
-from dataclasses import dataclass, asdict, field, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from tqdm import tqdm
 from .core import atomic_write, get_device, seed_everything, save_json
-from .blocks import check_frame_size
-from .fomm import FOMM, FOMMConfig
-from .mraa import MRAA, MRAAConfig
-from .losses import Perceptual, PERCEPTUAL_PRESETS, RandomTransform, equivariance_value, equivariance_jacobian, weighted_sum, LOSS_WEIGHTS
+from .models import MODELS, PRIORS, TrainConfig, CHECKPOINT, LOG, CONFIG, build_model, load_checkpoint
+from fpme.losses import (
+    Perceptual,
+    PERCEPTUAL_PRESETS,
+    RandomTransform,
+    equivariance_value,
+    equivariance_jacobian,
+    weighted_sum,
+    LOSS_WEIGHTS,
+)
+
 
 # %% auto #0
-__all__ = ['MODELS', 'PRIORS', 'PAPER_ITERATIONS', 'TRAIN_PRESETS', 'CHECKPOINT', 'LOG', 'CONFIG', 'SEED_STRIDE', 'TrainConfig',
-           'make_config', 'build_model', 'image_size', 'step_losses', 'GeneratorLoss', 'step_seed', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'load_generator', 'CSVLog', 'draw_batch',
-           'distributed', 'train']
-
-# %% ../nbs/api/18_train.ipynb #ba9fc2fe
-MODELS = {'fomm': (FOMM, FOMMConfig), 'mraa': (MRAA, MRAAConfig)}  # name -> (model class, config class)
-PRIORS = ('none', 'ewp', 'awp')  # the facial prior variants (vanilla, +EWP, +AWP)
-
-@dataclass
-class TrainConfig:
-    "Everything a training run needs besides the data; saved beside every checkpoint."
-    model: str = 'fomm'       # 'fomm' or 'mraa'
-    prior: str = 'none'       # 'none', 'ewp' or 'awp'
-    preset: str = 'smoke'     # model and loss sizes: 'smoke' (CPU minutes) or 'full' (paper, GPU)
-    size: int = 64            # frame side in px (the models are fully convolutional; the preset sets it)
-    steps: int = 300          # optimisation steps
-    batch_size: int = 4       # pairs per step (per process under torchrun)
-    lr: float = 2e-4          # Adam learning rate (FOMM)
-    betas: tuple = (0.5, 0.999)  # Adam betas (FOMM)
-    milestones: tuple = (0.6, 0.9)  # fractions of `steps` where the learning rate drops
-    gamma: float = 0.1        # learning-rate drop factor
-    checkpoint_every: int = 100  # steps between checkpoints (and one at the end)
-    log_every: int = 10       # steps between log rows
-    seed: int = 0             # seed of everything
-    amp: bool = True          # mixed precision when on CUDA (ignored on CPU)
+__all__ = ['PAPER_ITERATIONS', 'TRAIN_PRESETS', 'SEED_STRIDE', 'make_config', 'step_losses', 'GeneratorLoss', 'step_seed',
+           'rng_state', 'save_checkpoint', 'CSVLog', 'draw_batch', 'distributed', 'train']
 
 # %% ../nbs/api/18_train.ipynb #3590016c
 PAPER_ITERATIONS = 5000  # generator training iterations (Sec. IV-B)
@@ -55,23 +38,12 @@ def make_config(model:str='fomm', prior:str='none', preset:str='smoke', **overri
     "A validated `TrainConfig` from a preset plus overrides."
     if model not in MODELS: raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
     if prior not in PRIORS: raise ValueError(f"unknown prior {prior!r}; choose one of {PRIORS}")
-    if preset not in TRAIN_PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(TRAIN_PRESETS)}")
+    if preset not in TRAIN_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(TRAIN_PRESETS)}")
     known = {f.name for f in fields(TrainConfig)}
     bad = set(overrides) - known
     if bad: raise ValueError(f"unknown training option(s) {sorted(bad)}; known: {sorted(known)}")
     return TrainConfig(model=model, prior=prior, preset=preset, **{**TRAIN_PRESETS[preset], **overrides})
-
-# %% ../nbs/api/18_train.ipynb #fc5b8187
-def build_model(cfg:TrainConfig)->nn.Module:
-    "The generator of `cfg` (FOMM or MRAA, with its prior) at the preset's size."
-    cls, ccls = MODELS[cfg.model]
-    mcfg = replace(ccls.preset(cfg.preset), prior=cfg.prior)
-    check_frame_size(mcfg, cfg.size)  # a clear error before any weight is built
-    return cls(mcfg)
-
-def image_size(cfg:TrainConfig)->int:
-    "Frame side the run trains at."
-    return cfg.size
 
 # %% ../nbs/api/18_train.ipynb #528874d1
 def step_losses(model:nn.Module,       # the generator (possibly DDP-wrapped)
@@ -83,7 +55,8 @@ def step_losses(model:nn.Module,       # the generator (possibly DDP-wrapped)
     kp_s, kp_d = (batch['kp_source'], batch['kp_driving']) if with_prior else (None, None)
     out = model(batch['source'], batch['driving'], kp_s, kp_d)
     terms = {'perceptual': perceptual(out['prediction'], batch['driving'])}
-    d = batch['driving']; tf = RandomTransform(d.shape[0], device=d.device, dtype=d.dtype)
+    d = batch['driving']
+    tf = RandomTransform(d.shape[0], device=d.device, dtype=d.dtype)
     core = model.module if hasattr(model, 'module') else model
     kp_t = tf.inverse_coordinates(kp_d) if with_prior else None   # the prior keypoints, carried onto the transformed frame
     motion_t = core.motion(tf.transform_frame(batch['driving']), kp_t)
@@ -102,7 +75,6 @@ class GeneratorLoss(nn.Module):
         return step_losses(self.generator, self.perceptual, batch, self.with_prior)
 
 # %% ../nbs/api/18_train.ipynb #06262725
-CHECKPOINT, LOG, CONFIG = 'checkpoint.pt', 'log.csv', 'config.json'  # files of a run folder
 SEED_STRIDE = 1_000_003  # step seeds: seed * SEED_STRIDE + step (+ rank offset)
 
 def step_seed(seed:int, step:int, rank:int=0)->int:
@@ -115,11 +87,6 @@ def rng_state()->dict:
     return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
                 cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
 
-def set_rng_state(s:dict):
-    "Restore `rng_state()`."
-    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
-    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
-
 # %% ../nbs/api/18_train.ipynb #14f4496b
 def save_checkpoint(path:Path, model:nn.Module, optimizer, scheduler, step:int, cfg:TrainConfig)->Path:
     "Write a checkpoint atomically (model, optimizer, scheduler, step, RNG, configs)."
@@ -128,31 +95,6 @@ def save_checkpoint(path:Path, model:nn.Module, optimizer, scheduler, step:int, 
                  rng=rng_state(), config=asdict(cfg), model_config=asdict(core.cfg))
     with atomic_write(path) as f: torch.save(state, f)
     return path
-
-# %% ../nbs/api/18_train.ipynb #f81170a1
-def load_checkpoint(path:str|Path, # a checkpoint.pt, or the run folder holding one
-                    device='cpu')->dict:
-    "Read a checkpoint with a clear error when it is missing or not an fpme checkpoint."
-    path = Path(path); path = path/CHECKPOINT if path.is_dir() else path
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no checkpoint here; train one with `fpme train --out {path.parent}`")
-    try: ck = torch.load(path, map_location=device, weights_only=False)
-    except Exception as e: raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    missing = {'model', 'config', 'model_config', 'step'} - set(ck) if isinstance(ck, dict) else {'everything'}
-    if missing: raise ValueError(f"{path}: not an fpme checkpoint (missing {sorted(missing)})")
-    return ck
-
-# %% ../nbs/api/18_train.ipynb #7a4776d8
-def load_generator(path:str|Path, # checkpoint file or run folder
-                   device='auto')->tuple[nn.Module, TrainConfig]:
-    "The trained generator of a checkpoint (eval mode, on `device`) and its training config."
-    device = get_device(device); ck = load_checkpoint(path, device)
-    cfg = TrainConfig(**{**ck['config'], 'betas': tuple(ck['config']['betas']), 'milestones': tuple(ck['config']['milestones'])})
-    cls, ccls = MODELS[cfg.model]
-    model = cls(ccls(**ck['model_config']))
-    try: model.load_state_dict(ck['model'])
-    except RuntimeError as e: raise ValueError(f"{path}: weights do not fit a {cfg.model}+{cfg.prior} model of its saved config ({e})") from None
-    model.train_size = cfg.size  # the frame side it was trained at (animation and enlargement use it)
-    return model.to(device).eval(), cfg
 
 # %% ../nbs/api/18_train.ipynb #9a8cfa74
 class CSVLog:
@@ -164,7 +106,10 @@ class CSVLog:
             keep = [r for r in rows if int(r['step']) <= resume_step]
             with atomic_write(self.path, 'w') as f:
                 if rows:
-                    w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(keep); self.header = list(rows[0])
+                    w = csv.DictWriter(f, fieldnames=list(rows[0]))
+                    w.writeheader()
+                    w.writerows(keep)
+                    self.header = list(rows[0])
 
     def write(self, row:dict):
         "Append one row (the header comes from the first row ever written)."
@@ -206,7 +151,8 @@ def train(cfg:TrainConfig,   # what to train
           until:int|None=None, # stop (with a checkpoint) after this many steps in all, e.g. to train in chunks
           progress:bool=True)->Path:
     "Train a generator; returns the checkpoint path. Ctrl-C saves a checkpoint before stopping."
-    out = Path(out); rank, world, local = distributed()
+    out = Path(out)
+    rank, world, local = distributed()
     device = torch.device('cuda', local) if world > 1 and torch.cuda.is_available() else get_device(device)
     if world > 1 and device.type == 'cpu': torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))  # no oversubscription
     if (out/CHECKPOINT).exists() and not resume:
@@ -214,20 +160,35 @@ def train(cfg:TrainConfig,   # what to train
     seed_everything(cfg.seed)
     model = build_model(cfg).to(device)
     perceptual = Perceptual(**PERCEPTUAL_PRESETS[cfg.preset]).to(device)
-    opt, sched = _optimizer(model, cfg); start = 0
+    opt, sched = _optimizer(model, cfg)
+    start = 0
     if resume and (out/CHECKPOINT).exists():
         ck = load_checkpoint(out, device)
         if json.loads(json.dumps(ck['config'])) != json.loads(json.dumps(asdict(cfg))):
-            raise ValueError(f"{out}: the checkpoint was trained with another configuration {ck['config']}; resume with the same options")
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler']); start = ck['step']
+            raise ValueError(
+                f"{out}: the checkpoint was trained with another configuration {ck['config']}; resume with the same options"
+            )
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['optimizer'])
+        sched.load_state_dict(ck['scheduler'])
+        start = ck['step']
     net = GeneratorLoss(model, perceptual, cfg.prior != 'none')
     if world > 1: net = nn.parallel.DistributedDataParallel(net, device_ids=[local] if device.type == 'cuda' else None)
     use_amp = cfg.amp and device.type == 'cuda'
     scaler = torch.amp.GradScaler('cuda', enabled=use_amp)
     main = rank == 0
-    if main: out.mkdir(parents=True, exist_ok=True); save_json(asdict(cfg), out/CONFIG); log = CSVLog(out/LOG, start)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_json(asdict(cfg), out/CONFIG)
+        log = CSVLog(out/LOG, start)
     completed, t0, end = start, time.time(), min(cfg.steps, until or cfg.steps)
-    bar = tqdm(range(start, end), initial=start, total=cfg.steps, desc=f'{cfg.model}+{cfg.prior}', disable=not (progress and main))
+    bar = tqdm(
+        range(start, end),
+        initial=start,
+        total=cfg.steps,
+        desc=f'{cfg.model}+{cfg.prior}',
+        disable=not (progress and main),
+    )
     try:
         for step in bar:
             if hasattr(data, 'set_epoch'): data.set_epoch(step)  # the items' own draws depend on the step only
@@ -236,13 +197,27 @@ def train(cfg:TrainConfig,   # what to train
             with torch.autocast(device.type, enabled=use_amp):
                 loss, terms = net(batch)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate or check the data")
-            opt.zero_grad(set_to_none=True); scaler.scale(loss).backward(); scaler.step(opt); scaler.update(); sched.step()
+                raise FloatingPointError(
+                    f"loss became {loss.item()} at step {step}; lower the learning rate or check the data"
+                )
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
             completed = done = step + 1
             if main and (done % cfg.log_every == 0 or done == cfg.steps):
-                row = {'step': done, 'loss': loss.item(), **{k: v.item() for k, v in terms.items()}, 'lr': sched.get_last_lr()[0], 'seconds': round(time.time() - t0, 2)}
-                log.write(row); bar.set_postfix({k: f'{v:.3g}' for k, v in row.items() if k not in ('step', 'lr', 'seconds')})
-            if main and (done % cfg.checkpoint_every == 0 or done == end): save_checkpoint(out/CHECKPOINT, model, opt, sched, done, cfg)
+                row = {
+                    'step': done,
+                    'loss': loss.item(),
+                    **{k: v.item() for k, v in terms.items()},
+                    'lr': sched.get_last_lr()[0],
+                    'seconds': round(time.time() - t0, 2),
+                }
+                log.write(row)
+                bar.set_postfix({k: f'{v:.3g}' for k, v in row.items() if k not in ('step', 'lr', 'seconds')})
+            if main and (done % cfg.checkpoint_every == 0 or done == end):
+                save_checkpoint(out / CHECKPOINT, model, opt, sched, done, cfg)
     except KeyboardInterrupt:
         if main:
             save_checkpoint(out/CHECKPOINT, model, opt, sched, completed, cfg)
