@@ -117,7 +117,8 @@ def cmd_synth(args):
     table = make_corpus(args.out, cfg, args.split)
     counts = table.emotion3.value_counts().to_dict()
     print(
-        f"{len(table)} clips ({cfg.size} px, {table.n_frames.sum()} frames) -> {Path(args.out)/MANIFEST}; classes {counts}"
+        f"{len(table)} clips ({cfg.size} px, {table.n_frames.sum()} frames) -> {Path(args.out)/MANIFEST}; "
+        f"classes {counts}"
     )
     return 0
 ## `fpme data`
@@ -169,14 +170,16 @@ def cmd_train(args):
     except (OSError, ValueError, FloatingPointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
-    if int(os.environ.get('RANK', 0)) == 0: print(f'{cfg.model}+{cfg.prior} ({cfg.preset}) -> {ck}')  # once under torchrun
+    # once under torchrun
+    if int(os.environ.get('RANK', 0)) == 0: print(f'{cfg.model}+{cfg.prior} ({cfg.preset}) -> {ck}')
     return 0
 
 # %% ../nbs/api/99_cli.ipynb #5c5bc303
 def cmd_animate(args):
     "Drive a face photo with a micro-expression clip; write MP4, GIF and a side-by-side comparison."
     from fpme.animate import animate_files
-    try: files = animate_files(args.checkpoint, args.source, args.driving, args.out, args.intensity, args.adapt_scale, args.device)
+    try: files = animate_files(args.checkpoint, args.source, args.driving, args.out, args.intensity, args.adapt_scale,
+                               args.device)
     except (OSError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
@@ -200,7 +203,7 @@ def cmd_enlarge(args):
     return 0
 
 def cmd_reproduce(args):
-    "Re-execute every experiment notebook with papermill in dependency order, skipping up-to-date steps (tables/ and figures/)."
+    "Re-run the experiment notebooks with papermill in dependency order, skipping up-to-date steps (tables/, figures/)."
     from fpme.reproduce import reproduce, check_results, results_markdown, settings_table, ReproduceError, STEPS
     from fpme.core import markdown_table
     if args.list:
@@ -386,7 +389,9 @@ def _add_reproduce(sub):
     p.add_argument('--settings', action='store_true', help="print the paper's settings beside fpme's and exit")
     p.set_defaults(func=cmd_reproduce)
 
-SUBCOMMANDS = (_add_demo, _add_landmarks, _add_prior, _add_synth, _add_data, _add_train, _add_animate, _add_enlarge, _add_reproduce)  # each adds one subcommand; later notebooks add theirs here
+# each adds one subcommand; later notebooks add theirs here
+SUBCOMMANDS = (_add_demo, _add_landmarks, _add_prior, _add_synth, _add_data, _add_train, _add_animate, _add_enlarge,
+               _add_reproduce)
 
 # %% ../nbs/api/99_cli.ipynb #aa5746c2
 HELP_COLUMN, HELP_WIDTH = 16, 110  # `fpme --help` layout: one line per subcommand

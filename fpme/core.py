@@ -32,7 +32,7 @@ def _is_root(d:Path # candidate folder
 
 # %% ../nbs/api/00_core.ipynb #8c28f1f0
 def repo_root()->Path:
-    "The fpme project root: `$FPME_ROOT`, else the checkout holding this package, else the first fpme checkout above the cwd, else the cwd."
+    "The project root: `$FPME_ROOT`, else this package's checkout, else the first fpme checkout above cwd, else cwd."
     if os.environ.get(ROOT_ENV): return Path(os.environ[ROOT_ENV]).expanduser().resolve()
     here = Path(__file__).resolve().parent if '__file__' in globals() else Path.cwd()
     for start in (here, Path.cwd().resolve()):
@@ -48,7 +48,7 @@ def project_path(*parts:str # path parts below the project root
 
 # %% ../nbs/api/00_core.ipynb #b829d2e5
 def in_test()->bool:
-    "Whether we run under a test runner (`IN_TEST` set): outputs then go to `runs/test/`, never to the committed folders."
+    "Whether we run under a test runner (`IN_TEST` set): outputs then go to `runs/test/`, never to committed folders."
     return bool(os.environ.get(TEST_ENV))
 
 # %% ../nbs/api/00_core.ipynb #0bfaa230
@@ -108,7 +108,7 @@ WORKER_THREADS = 1  # torch threads of each worker process of `parallel_map`
 def job_workers(device='cpu', # where the jobs run
                 jobs:int=1 # how many jobs there are
                )->int:
-    "How many worker processes `parallel_map` uses: one per CPU core (at most one per job) on a CPU; none (in-process) on a GPU."
+    "Worker processes `parallel_map` uses: one per CPU core (at most one per job) on a CPU; none (in-process) on a GPU."
     return max(1, min(jobs, os.cpu_count() or 1)) if get_device(device).type == 'cpu' else 1
 
 def _run_job(fn, args:tuple, threads:int):
@@ -126,7 +126,8 @@ def parallel_map(fn, # an importable function
     if workers <= 1 or len(jobs) <= 1: return [fn(*args) for args in jobs]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-    from fpme.core import _run_job  # by its module name: a spawned worker imports it (this also holds when run from the notebook)
+    # by its module name: a spawned worker imports it (this also holds when run from the notebook)
+    from fpme.core import _run_job
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context('spawn')) as pool:
         return list(pool.map(_run_job, [fn] * len(jobs), jobs, [threads] * len(jobs)))
 
@@ -190,7 +191,7 @@ def save_figure(fig, # a matplotlib figure
                 folder:Path|None=None, # where (default `figures_dir()`)
                 dpi:int=FIG_DPI # PNG resolution (large grids of thumbnails need less)
                )->list[Path]:
-    "Stamp a figure with its provenance and save it under `figures_dir()` as PNG and PDF (atomically, without timestamps)."
+    "Stamp a figure with its provenance and save it in `figures_dir()` as PNG and PDF (atomically, no timestamps)."
     from fpme import __version__
     folder = Path(folder) if folder else figures_dir()
     fig.text(0.995, 0.005, f'fpme {__version__}' + (f' · {stamp}' if stamp else ''), ha='right', va='bottom',
@@ -212,7 +213,8 @@ def markdown_table(df # a pandas DataFrame (cells shown with str())
     line = lambda cells: '| ' + ' | '.join(cells) + ' |'
     return '\n'.join([line(cols), line(['---'] * len(cols))] + [line(r) for r in rows]) + '\n'
 
-LATEX_SPECIAL = {'&': r'\&', '%': r'\%', '_': r'\_', '#': r'\#', '±': r'$\pm$', '↓': r'$\downarrow$', '↑': r'$\uparrow$'}
+LATEX_SPECIAL = {'&': r'\&', '%': r'\%', '_': r'\_', '#': r'\#',
+                 '±': r'$\pm$', '↓': r'$\downarrow$', '↑': r'$\uparrow$'}
 
 def latex_table(df)->str:
     "A LaTeX `tabular` (booktabs) of the table."
@@ -284,7 +286,8 @@ def _data_face(name:str):
         p = project_path('data', 'faces', f'{name}.jpg')
         if not p.is_file():
             raise FileNotFoundError(
-                f"{p} is missing: it ships with the fpme repository (data/faces/); use a checkout or an editable install"
+                f"{p} is missing: it ships with the fpme repository (data/faces/); "
+                "use a checkout or an editable install"
             )
         return iio.imread(p)
     return load
@@ -324,7 +327,7 @@ def expand_includes(markdown:str, # Markdown text
 
 def notebook_markdown(nb_path:str|Path # a notebook, usually nbs/index.ipynb
                      )->str:
-    "Render a notebook's markdown and code cells (not outputs, not `#|` directive lines) as Markdown; `{{< include f >}}` lines are expanded."
+    "A notebook's markdown and code cells (no outputs, no `#|` lines) as Markdown, `{{< include f >}}` lines expanded."
     nb = json.loads(Path(nb_path).read_text())
     parts = []
     for c in nb['cells']:

@@ -16,10 +16,10 @@ __all__ = ['CLIP_COLUMNS', 'EMOTION3', 'UNKNOWN_FRAME', 'FPS', 'TRUE_STRINGS', '
            'DATASET_EMOTIONS', 'MEGC2019_CASME2', 'MEGC2019_SAMM', 'MEGC2019_SMIC', 'MEGC2019_MAPS', 'SHEET_EXTS',
            'BLANK_CODES', 'CASME2_COLUMNS', 'SAMM_COLUMNS', 'CASME2_LAYOUT', 'SAMM_LAYOUT', 'SMIC_FOLDERS',
            'SMIC_MICRO', 'CASME1_SUBJECT', 'LOADERS', 'DATASET_ALIASES', 'MissingDataError', 'InvalidDataError',
-           'check_table', 'clip_table', 'save_table', 'read_table', 'emotion3', 'read_sheet', 'coded_frame',
-           'normalise_aus', 'frame_number', 'frame_name', 'scan_clip', 'frame_positions', 'SheetLayout', 'load_coded',
-           'load_casme2', 'load_samm', 'load_smic_hs', 'load_casme1', 'clip_frame', 'neutral_faces', 'dataset_name',
-           'load_dataset']
+           'check_table', 'clip_table', 'generated_row', 'save_table', 'read_table', 'emotion3', 'read_sheet',
+           'coded_frame', 'normalise_aus', 'frame_number', 'frame_name', 'scan_clip', 'frame_positions', 'SheetLayout',
+           'load_coded', 'load_casme2', 'load_samm', 'load_smic_hs', 'load_casme1', 'clip_frame', 'neutral_faces',
+           'dataset_name', 'load_dataset']
 
 # %% ../nbs/api/05_datasets.ipynb #91dafab8
 CLIP_COLUMNS = {  # column -> type of fpme's clip table (one row per clip)
@@ -56,6 +56,19 @@ def clip_table(rows:list # one dict per clip, with at least the `CLIP_COLUMNS`
     extra = [c for c in df.columns if c not in CLIP_COLUMNS]
     return df[list(CLIP_COLUMNS) + extra].sort_values('clip_id', kind='stable').reset_index(drop=True)
 
+# %% ../nbs/api/05_datasets.ipynb #78bc62b4
+def generated_row(driving, # clip-table row of the driving clip: the generated clip keeps its labels and timing
+                  clip_id:str, # the generated clip's id
+                  subject:str, # whose face it shows (the source or template)
+                  folder:str|Path, # its frame folder
+                  **extra # further columns (e.g. source_clip, generator)
+                 )->dict:
+    "The clip-table row of a generated clip: dataset 'generated', the driving clip's labels and timing."
+    return dict(clip_id=clip_id, dataset='generated', subject=subject, path=str(Path(folder).resolve()),
+                n_frames=int(driving.n_frames), fps=float(driving.fps), onset=int(driving.onset),
+                apex=int(driving.apex), offset=int(driving.offset), emotion=driving.emotion,
+                emotion3=driving.emotion3, aus=driving.aus, preprocessed=True, **extra)
+
 # %% ../nbs/api/05_datasets.ipynb #c6395f4d
 TRUE_STRINGS = ('true', '1', 'yes')  # CSV spellings of a true `preprocessed`
 
@@ -82,7 +95,8 @@ SAMM_EMOTIONS = ('anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness',
 SMIC_LABELS = ('negative', 'positive', 'surprise')  # SMIC-HS's label folders under micro/
 DATASET_EMOTIONS = {'casme2': CASME2_EMOTIONS, 'samm': SAMM_EMOTIONS, 'smic_hs': SMIC_LABELS}
 
-MEGC2019_CASME2 = {'disgust': 'negative', 'repression': 'negative', 'happiness': 'positive', 'surprise': 'surprise'}  # others, fear, sadness: out
+# others, fear, sadness: out
+MEGC2019_CASME2 = {'disgust': 'negative', 'repression': 'negative', 'happiness': 'positive', 'surprise': 'surprise'}
 MEGC2019_SAMM = {'anger': 'negative', 'contempt': 'negative', 'disgust': 'negative', 'fear': 'negative',
                  'sadness': 'negative', 'happiness': 'positive', 'surprise': 'surprise'}  # other: out
 MEGC2019_SMIC = {c: c for c in SMIC_LABELS}  # already the three classes
@@ -141,7 +155,8 @@ def _header_row(cells:pd.DataFrame, columns:dict, path:Path)->tuple[int, dict]:
 def read_sheet(path:str|Path, # a coding sheet (.csv, or .xlsx when openpyxl is installed)
                columns:dict   # name to use -> column title in the sheet (case, spaces and '_' ignored)
               )->pd.DataFrame:
-    "The rows below a sheet's header row, in the wanted columns renamed to `columns`' keys, as stripped strings, with `sheet_row` (1-based line)."
+    """The rows below a sheet's header row, in the wanted columns renamed to `columns`' keys, as stripped strings,
+    with `sheet_row` (1-based line)."""
     path = Path(path)
     if not path.is_file():
         raise MissingDataError(f"{path}: no such coding sheet; pass the dataset's spreadsheet (.csv or .xlsx)")
@@ -206,7 +221,8 @@ def scan_clip(folder:str|Path, # a clip's frame folder
             f"{where}: frame folder {folder} is missing; check the dataset path and that this clip was extracted"
         )
     try: files = frame_files(folder)
-    except FileNotFoundError: raise MissingDataError(f"{where}: no frame images ({', '.join(IMAGE_EXTS)}) in {folder}") from None
+    except FileNotFoundError:
+        raise MissingDataError(f"{where}: no frame images ({', '.join(IMAGE_EXTS)}) in {folder}") from None
     empty = [f.name for f in files if f.stat().st_size == 0]
     if empty:
         raise InvalidDataError(
@@ -233,15 +249,17 @@ def frame_positions(numbers:list, # frame numbers of a folder, in order
         if n is not None and n not in pos:
             raise MissingDataError(
                 f"{where}: the {k} frame {n} ({frame_name(template, n)}) is not in the clip folder, which holds "
-                f"{frame_name(template, numbers[0])} to {frame_name(template, numbers[-1])}; check the sheet row or the frames"
+                f"{frame_name(template, numbers[0])} to {frame_name(template, numbers[-1])}; "
+                "check the sheet row or the frames"
             )
     return {k: UNKNOWN_FRAME if n is None else pos[n] for k, n in coded.items()}
 
 # %% ../nbs/api/05_datasets.ipynb #f8df621e
 CASME2_COLUMNS = {'subject': 'Subject', 'clip': 'Filename', 'onset': 'OnsetFrame', 'apex': 'ApexFrame',
                   'offset': 'OffsetFrame', 'aus': 'Action Units', 'emotion': 'Estimated Emotion'}  # coding-sheet titles
+# FACS-code sheet titles
 SAMM_COLUMNS = {'subject': 'Subject', 'clip': 'Filename', 'onset': 'Onset Frame', 'apex': 'Apex Frame',
-                'offset': 'Offset Frame', 'aus': 'Action Units', 'emotion': 'Estimated Emotion'}  # FACS-code sheet titles
+                'offset': 'Offset Frame', 'aus': 'Action Units', 'emotion': 'Estimated Emotion'}
 
 # %% ../nbs/api/05_datasets.ipynb #70f03347
 @dataclass(frozen=True)
@@ -279,13 +297,14 @@ def _find_sheet(sheet, top:Path, lay:SheetLayout)->Path:
     found = sorted(f for d in (top, top.parent) for f in d.glob(lay.sheet_glob) if f.suffix.lower() in SHEET_EXTS)
     if not found:
         raise MissingDataError(
-            f"{top}: no {lay.title} coding sheet ({lay.sheet_glob}, .csv or .xlsx) here or in {top.parent}; pass sheet=<path>"
+            f"{top}: no {lay.title} coding sheet ({lay.sheet_glob}, .csv or .xlsx) here or in {top.parent}; "
+            "pass sheet=<path>"
         )
     return found[0]
 
 # %% ../nbs/api/05_datasets.ipynb #9fe9dc8f
 def _subject_id(value:str, prefix:str, width:int, where:str)->str:
-    "A subject folder name from a sheet cell: ('1', 'sub', 2) -> 'sub01', ('6', '', 3) -> '006', ('s3', 's', 0) -> 's3'."
+    "A subject folder name from a sheet cell: ('1','sub',2) -> 'sub01', ('6','',3) -> '006', ('s3','s',0) -> 's3'."
     m = re.fullmatch(rf'(?:{prefix})?0*(\d+)(?:\.0)?', str(value).strip(), re.IGNORECASE)
     if not m: raise InvalidDataError(f"{where}: subject {value!r} is not a subject number like {prefix}{1:0{width}d}")
     return f'{prefix}{int(m.group(1)):0{width}d}'
@@ -441,7 +460,8 @@ def neutral_faces(table:pd.DataFrame, # a clip table (CASME I's, usually)
 
 
 # %% ../nbs/api/05_datasets.ipynb #c58aae05
-LOADERS = {'casme2': load_casme2, 'samm': load_samm, 'smic_hs': load_smic_hs, 'casme1': load_casme1}  # dataset -> loader
+# dataset -> loader
+LOADERS = {'casme2': load_casme2, 'samm': load_samm, 'smic_hs': load_smic_hs, 'casme1': load_casme1}
 DATASET_ALIASES = {'casme2': 'casme2', 'casmeii': 'casme2', 'samm': 'samm', 'smic': 'smic_hs', 'smichs': 'smic_hs',
                    'casme1': 'casme1', 'casmei': 'casme1'}  # spelling (lower case, letters and digits only) -> dataset
 

@@ -36,7 +36,8 @@ MEGC2021_TEMPLATE_NAMES = ('normalized_westernMale', 'normalized_asianFemale')  
 MEGC2021_LIST_COLUMNS = ('dataset', 'subject', 'clip', 'emotion3')  # columns of a driving-clip list
 MEGC2021_DRIVING_LIST = Path('data')/'megc2021_driving.csv'  # Table II's nine clips, below the project root
 LIST_NOTE = '#'  # a driving-clip list's lines that start with it are notes (sources), not rows
-SUBJECT_FORMAT = {'casme2': ('sub', 2), 'samm': ('', 3), 'smic_hs': ('s', 0), 'casme1': ('sub', 2)}  # dataset -> (prefix, digits)
+# dataset -> (prefix, digits)
+SUBJECT_FORMAT = {'casme2': ('sub', 2), 'samm': ('', 3), 'smic_hs': ('s', 0), 'casme1': ('sub', 2)}
 
 # %% ../nbs/api/06_protocols.ipynb #874dc6a0
 def _data_lines(path:Path)->list[int]:
@@ -77,7 +78,8 @@ def read_generation_list(path:str|Path # CSV: dataset, subject, clip, emotion3 (
     path = Path(path)
     if not path.is_file():
         raise MissingDataError(
-            f"{path}: no such driving-clip list; write the 9 MEGC2021 driving clips as a CSV ({', '.join(MEGC2021_LIST_COLUMNS)})"
+            f"{path}: no such driving-clip list; "
+            f"write the 9 MEGC2021 driving clips as a CSV ({', '.join(MEGC2021_LIST_COLUMNS)})"
         )
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, comment=LIST_NOTE)
     raw = raw.rename(columns=lambda c: c.strip().lower())
@@ -125,7 +127,8 @@ def megc2021_pairs(table:pd.DataFrame, # clip table holding the driving clips (t
     absent = [c for c in lst.clip_id if c not in by_id.index]
     if absent:
         raise MissingDataError(
-            f"driving clip(s) {absent} are not in the clip table; load their datasets (fpme.datasets.load_dataset) and pass the tables concatenated"
+            f"driving clip(s) {absent} are not in the clip table; "
+            "load their datasets (fpme.datasets.load_dataset) and pass the tables concatenated"
         )
     drive = by_id.loc[lst.clip_id].reset_index(drop=True)
     wrong = drive.clip_id[drive.emotion3.values != lst.emotion3.values].tolist()
@@ -143,7 +146,7 @@ def subject_split(table:pd.DataFrame, # a clip table
                   test_fraction:float=TEST_FRACTION, # share of each dataset's subjects that go to test
                   seed:int=0 # seed of the draw
                  )->tuple[pd.DataFrame, pd.DataFrame]:
-    "Subject-independent (train, test) split: in each dataset, round(test_fraction × subjects) seeded subjects (≥ 1 of ≥ 2) go to test."
+    "Subject-independent (train, test) split: per dataset, round(test_fraction × subjects) seeded ones (≥1 of ≥2) test."
     if not 0 < test_fraction < 1: raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     rng, test = np.random.default_rng(seed), []
     for _, subs in sorted(check_table(table).groupby('dataset').subject.unique().items()):
@@ -157,7 +160,7 @@ def subject_split(table:pd.DataFrame, # a clip table
 def subject_folds(table:pd.DataFrame, # a clip table
                   k:int|None=None # None: one fold per subject (LOSO); else k folds of whole subjects
                  )->list[np.ndarray]:
-    "Held-out row indices per fold: leave-one-subject-out, or (for small budgets) k folds that each hold out whole subjects."
+    "Held-out row indices per fold: leave-one-subject-out, or (small budgets) k folds each holding out whole subjects."
     subs = sorted(table.subject.unique())
     groups = [[s] for s in subs] if k is None else [subs[i::k] for i in range(k)]
     return [np.flatnonzero(table.subject.isin(g).to_numpy()) for g in groups if len(g)]

@@ -62,7 +62,9 @@ def _read_frames(row)->np.ndarray:
     "All frames of a clip, with the clip named in a decoding error."
     from fpme.landmarks import read_clip
     try: return read_clip(row.path)
-    except ValueError as e: raise InvalidDataError(f"{row.clip_id}: {e}; fpme.samplers.verify_frames(table) lists every broken frame") from None
+    except ValueError as e:
+        raise InvalidDataError(
+            f"{row.clip_id}: {e}; fpme.samplers.verify_frames(table) lists every broken frame") from None
 
 def _prepare_raw(row, size:int, progress:bool)->PreparedClip:
     "Sec. IV-B on a raw clip: grayscale, first frame's face box, crop, resize; landmarks mapped into the crop."
@@ -84,14 +86,15 @@ def _stored_landmarks(folder:Path, n:int)->np.ndarray|None:
     return lm.astype(np.float32)
 
 def _prepare_preprocessed(row, size:int, progress:bool)->PreparedClip:
-    "A clip that already is square gray face crops: resized to `size` if needed; landmarks from landmarks.npy, else dlib."
+    "A clip of square gray face crops: resized to `size` if need be; landmarks from landmarks.npy, else dlib."
     import cv2
     from fpme.landmarks import clip_landmarks, to_gray
     gray = np.stack([to_gray(f, f'{row.clip_id} frame {i}') for i, f in enumerate(_read_frames(row))])
     side = gray.shape[1]
     if gray.shape[2] != side:
         raise InvalidDataError(
-            f"{row.clip_id}: preprocessed frames must be square face crops, got {gray.shape[2]}x{side}; set preprocessed=False to crop them"
+            f"{row.clip_id}: preprocessed frames must be square face crops, got {gray.shape[2]}x{side}; "
+            "set preprocessed=False to crop them"
         )
     lm = _stored_landmarks(Path(row.path), len(gray))
     if lm is None: lm = clip_landmarks(gray, row.clip_id, progress=progress).landmarks
@@ -111,7 +114,8 @@ def prepared_path(row, # a clip-table row
     p = (_prepare_preprocessed if row.preprocessed else _prepare_raw)(row, size, progress)
     if len(p.frames) != row.n_frames:
         raise InvalidDataError(
-            f"{row.clip_id}: the table says {row.n_frames} frames but {row.path} holds {len(p.frames)}; reload the dataset's table"
+            f"{row.clip_id}: the table says {row.n_frames} frames but {row.path} holds {len(p.frames)}; "
+            "reload the dataset's table"
         )
     return save_npz(f, frames=p.frames, landmarks=p.landmarks)
 
@@ -134,7 +138,7 @@ def frame_span(row, # a clip-table row
 
 # %% ../nbs/api/07_samplers.ipynb #df970fa9
 class ClipData(Dataset):
-    "What fpme's samplers share: a checked clip table, clips prepared once and cached, per-item randomness seeded by (seed, epoch, item)."
+    "What the samplers share: a checked clip table, clips prepared and cached once, RNG seeded by (seed, epoch, item)."
     def __init__(self, table:pd.DataFrame, # a clip table (a loader's, the synthetic corpus's, a split of them)
                  size:int=FRAME_SIZE, # frame side in px
                  span:str='clip', # 'clip' or 'onset_offset'
@@ -144,7 +148,8 @@ class ClipData(Dataset):
         if not len(table):
             raise ValueError("the clip table is empty; load a dataset first (fpme.datasets.load_dataset)")
         self.table = check_table(table).reset_index(drop=True)
-        self.rows = [SimpleNamespace(**r) for r in self.table.to_dict('records')]  # plain, picklable rows for DataLoader workers
+        # plain, picklable rows for DataLoader workers
+        self.rows = [SimpleNamespace(**r) for r in self.table.to_dict('records')]
         self.size, self.span, self.seed, self.progress, self.epoch = size, span, seed, progress, 0
         self._paths = {}
 
@@ -175,7 +180,7 @@ class FramePairs(ClipData):
     def __init__(self, table:pd.DataFrame, # a clip table
                  size:int=FRAME_SIZE, # frame side in px
                  repeats:int=1, # times each clip is listed per epoch
-                 source:str='random', # 'random': two distinct random frames; 'first': the span's first frame is always the source
+                 source:str='random', # 'random': two distinct random frames; 'first': the span's first frame is source
                  layout:str='paper', # keypoint layout (fpme.keypoints.LAYOUTS)
                  span:str='clip', seed:int=0, progress:bool=False):
         super().__init__(table, size, span, seed, progress)
@@ -200,7 +205,7 @@ class FramePairs(ClipData):
         return norm_keypoints(c.landmarks[t], self.size, self.layout)
 
     def __getitem__(self, i:int)->dict:
-        "Source and driving frames (3, size, size) in [0, 1], their keypoints (18, 2), the clip id and the frame positions."
+        "Source and driving frames (3, size, size) in [0, 1], their keypoints (18, 2), the clip id and frame positions."
         j, s, d = self.pick(i)
         c = self.clip(j)
         return {'source': _frame_tensor(c.frames[s]), 'driving': _frame_tensor(c.frames[d]),
@@ -213,7 +218,7 @@ CLIP_LENGTH = 16  # frames per resampled clip: the default input length of recog
 def resample_time(frames:np.ndarray, # (T, ...) frames
                   n:int # output length
                  )->np.ndarray:
-    "Resample along time to `n` frames by linear interpolation between neighbours (float32); the first and last frames are kept."
+    "Resample in time to `n` frames by linear interpolation of neighbours (float32); first and last frames are kept."
     t = np.linspace(0, len(frames) - 1, n)
     lo = np.floor(t).astype(int)
     hi = np.minimum(lo + 1, len(frames) - 1)
@@ -233,7 +238,7 @@ def class_indices(table:pd.DataFrame # a clip table
     return [EMOTION3.index(e) for e in table.emotion3]
 
 class ClipSamples(ClipData):
-    "Clips resampled to `n_frames` by linear interpolation in time, with their MEGC2019 class index: recognition's samples."
+    "Clips resampled to `n_frames` by linear interpolation in time, with their MEGC2019 class: recognition's samples."
     def __init__(self, table:pd.DataFrame, # a clip table whose rows all have an emotion3 class
                  size:int=FRAME_SIZE, # frame side in px
                  n_frames:int=CLIP_LENGTH, # frames per sample
@@ -271,7 +276,8 @@ def verify_frames(table:pd.DataFrame, # a clip table
                   decode:bool=True, # decode every frame (else only count them)
                   progress:bool=False # show a progress bar
                  )->pd.DataFrame:
-    "Check a clip table against the disk (clip present, frame count, frames decode); return it, or raise naming the clip and file."
-    for r in tqdm(check_table(table).itertuples(index=False), total=len(table), desc='verifying', unit='clip', disable=not progress):
+    "Check a clip table against disk (clip present, frame count, frames decode); return it or raise naming clip, file."
+    for r in tqdm(check_table(table).itertuples(index=False), total=len(table), desc='verifying', unit='clip',
+                  disable=not progress):
         _verify_clip(r, decode)
     return table
