@@ -1,14 +1,14 @@
 """Benchmark: training steps/s and clips/s of fpme's three recognition backbones (R3D-18, MC3-18, R(2+1)D-18).
 
-Prints, for each backbone at the `smoke` and `full` presets of `fpme.recognition.RECOGNITION_PRESETS`, one
-training step (forward, cross-entropy, backward, Adam) on random clips of the preset's batch, size and length,
+Prints, for each backbone at the `smoke` and `full` scales of `fpme.recognition.RECOGNITION_SCALES`, one
+training step (forward, cross-entropy, backward, Adam) on random clips of the scale's batch, size and length,
 and inference throughput (clips/s at `predict`'s batch of 64). Table VII's augmented runs draw a real
 and a generated batch per step, so their steps cost about twice a real-only step.
 
-    python benchmarks/recognition.py                            # both presets, CPU (or CUDA when present)
-    python benchmarks/recognition.py --presets smoke --device cpu --threads 1
+    python benchmarks/recognition.py                            # both scales, CPU (or CUDA when present)
+    python benchmarks/recognition.py --scales smoke --device cpu --threads 1
 
-Timings are medians over `--repeats` after one warm-up. A full-preset step is timed once; when that single
+Timings are medians over `--repeats` after one warm-up. A full-scale step is timed once; when that single
 step takes longer than `--max-seconds` the remaining full measurements of that backbone are skipped with a note.
 """
 import argparse, statistics, time
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from fpme.core import get_device, seed_everything
 from fpme.datasets import EMOTION3
-from fpme.recognition import BACKBONES, RECOGNITION_PRESETS, VideoResNet, recognition_config
+from fpme.recognition import BACKBONES, RECOGNITION_SCALES, VideoResNet, recognition_config
 
 EVAL_BATCH = 64  # clips per inference batch (`fpme.recognition.predict`'s default)
 
@@ -32,10 +32,10 @@ def timed(fn, device):
     return time.perf_counter() - t
 
 
-def bench(arch, preset, repeats, max_seconds, device):
-    "(train steps/s, train clips/s, inference clips/s, note) of one backbone at one preset."
+def bench(arch, scale, repeats, max_seconds, device):
+    "(train steps/s, train clips/s, inference clips/s, note) of one backbone at one scale."
     seed_everything(0)
-    cfg = recognition_config(preset, arch)
+    cfg = recognition_config(scale, arch)
     model = VideoResNet(arch, len(EMOTION3), cfg.width).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     x = torch.rand(cfg.batch_size, 3, cfg.frames, cfg.size, cfg.size, device=device)  # (B, 3, T, H, W)
@@ -51,9 +51,9 @@ def bench(arch, preset, repeats, max_seconds, device):
         with torch.no_grad(): model(xe)
 
     first = timed(step, device)  # the warm-up (and, at full scale, possibly the only measurement)
-    if preset == 'full' and first > max_seconds:
+    if scale == 'full' and first > max_seconds:
         return 1 / first, cfg.batch_size / first, float('nan'), f"one step took {first:.0f} s > {max_seconds:g} s: timed once, inference skipped"
-    n = 1 if preset == 'full' and device.type == 'cpu' else repeats
+    n = 1 if scale == 'full' and device.type == 'cpu' else repeats
     t_step = statistics.median(timed(step, device) for _ in range(n))
     timed(infer, device)
     t_inf = statistics.median(timed(infer, device) for _ in range(n))
@@ -62,23 +62,23 @@ def bench(arch, preset, repeats, max_seconds, device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--presets', nargs='+', default=list(RECOGNITION_PRESETS), choices=list(RECOGNITION_PRESETS))
+    p.add_argument('--scales', nargs='+', default=list(RECOGNITION_SCALES), choices=list(RECOGNITION_SCALES))
     p.add_argument('--archs', nargs='+', default=list(BACKBONES), choices=list(BACKBONES))
     p.add_argument('--device', default='auto')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
     p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--max-seconds', type=float, default=60.0, help='full preset: skip the rest when one step exceeds this')
+    p.add_argument('--max-seconds', type=float, default=60.0, help='full scale: skip the rest when one step exceeds this')
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     device = get_device(a.device)
     print(f"device {device}, {torch.get_num_threads()} CPU thread(s)")
-    print(f"{'backbone':<12}{'preset':<8}{'input (B×T×H×W, width)':<28}{'steps/s':>9}{'train clips/s':>15}{'infer clips/s':>15}  note")
-    for preset in a.presets:
-        cfg = RECOGNITION_PRESETS[preset]
+    print(f"{'backbone':<12}{'scale':<8}{'input (B×T×H×W, width)':<28}{'steps/s':>9}{'train clips/s':>15}{'infer clips/s':>15}  note")
+    for scale in a.scales:
+        cfg = RECOGNITION_SCALES[scale]
         shape = f"{cfg.batch_size}×{cfg.frames}×{cfg.size}×{cfg.size}, {cfg.width:g}"
         for arch in a.archs:
-            sps, cps, ips, note = bench(arch, preset, a.repeats, a.max_seconds, device)
-            print(f"{arch:<12}{preset:<8}{shape:<28}{sps:>9.2f}{cps:>15.1f}{ips:>15.1f}  {note}", flush=True)
+            sps, cps, ips, note = bench(arch, scale, a.repeats, a.max_seconds, device)
+            print(f"{arch:<12}{scale:<8}{shape:<28}{sps:>9.2f}{cps:>15.1f}{ips:>15.1f}  {note}", flush=True)
 
 
 if __name__ == '__main__':

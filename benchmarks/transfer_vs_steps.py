@@ -1,5 +1,5 @@
 """Does longer training make a smoke-scale generator carry the micro-expression? Trains generators for several
-step counts (same data, seed and preset otherwise; the runs of `fpme reproduce` are reused where they match) and
+step counts (same data, seed and scale otherwise; the runs of `fpme reproduce` are reused where they match) and
 scores each on the MEGC2021-shaped held-out cases (9 driving clips x 2 held-out templates) against the ground
 truth, beside the copy-the-source floor. Prints a Markdown table and writes it to
 benchmarks/results/transfer_vs_steps_<scale>.{csv,md,tex} (under runs/test/ when run by the tests),

@@ -108,9 +108,9 @@ def cmd_demo(args):
 def cmd_synth(args):
     "Render the embedded synthetic micro-expression corpus (resumable)."
     from dataclasses import replace
-    from fpme.synth import SYNTH_PRESETS, make_corpus, MANIFEST
+    from fpme.synth import SYNTH_SCALES, make_corpus, MANIFEST
     cfg = replace(
-        SYNTH_PRESETS[args.preset],
+        SYNTH_SCALES[args.scale],
         seed=args.seed,
         **{k: getattr(args, k) for k in ('clips', 'size', 'stride') if getattr(args, k) is not None}
     )
@@ -124,13 +124,25 @@ def cmd_synth(args):
 ## `fpme data`
 
 # %% ../nbs/api/99_cli.ipynb #885673f2
+def _check_data_file(args)->int:
+    "`fpme data check`: every problem of a data file, or what it holds."
+    from fpme.experiments import check_data
+    problems, notes = check_data(args.file, decode=args.decode)
+    for n in notes: print(n)
+    for q in problems: print(f'problem: {q}', file=sys.stderr)
+    if problems: print(f'{args.file}: {len(problems)} problem(s); fix them and check again', file=sys.stderr)
+    else: print(f'{args.file}: ready (fpme reproduce --data {args.file})')
+    return 1 if problems else 0
+
 def cmd_data(args):
-    "Index a real FME dataset into a clip table, or verify a table against the disk."
+    "Index a real FME dataset into a clip table, verify a table against the disk, or check a data file."
     from fpme.datasets import load_dataset, save_table, read_table, MissingDataError, InvalidDataError
     from fpme.samplers import verify_frames
+    if args.action == 'check': return _check_data_file(args)
     try:
         if args.action == 'table':
-            kw = dict(allow_gaps=args.allow_gaps, **({'sheet': args.sheet} if args.sheet else {}))
+            kw = dict(allow_gaps=args.allow_gaps, **({'sheet': args.sheet} if args.sheet else {}),
+                      **({'fps': args.fps} if args.fps else {}))
             t = load_dataset(args.dataset, args.root, **kw)
             save_table(t, args.out)
             print(f"{args.dataset}: {len(t)} clips of {t.subject.nunique()} subjects -> {args.out}")
@@ -162,7 +174,7 @@ def cmd_train(args):
         if getattr(args, k) is not None
     }
     try:
-        cfg = make_config(args.model, args.prior, args.preset, seed=args.seed, **over)
+        cfg = make_config(args.model, args.prior, args.scale, seed=args.seed, **over)
         ck = train(
             cfg, _pairs_for(args.data, image_size(cfg), args.seed), args.out, args.device, args.resume, args.until
         )
@@ -171,7 +183,7 @@ def cmd_train(args):
         print(f'error: {e}', file=sys.stderr)
         return 1
     # once under torchrun
-    if int(os.environ.get('RANK', 0)) == 0: print(f'{cfg.model}+{cfg.prior} ({cfg.preset}) -> {ck}')
+    if int(os.environ.get('RANK', 0)) == 0: print(f'{cfg.model}+{cfg.prior} ({cfg.scale}) -> {ck}')
     return 0
 
 # %% ../nbs/api/99_cli.ipynb #5c5bc303
@@ -215,9 +227,11 @@ def cmd_reproduce(args):
         return 0
     try:
         t0 = time.time()
-        reproduce(args.scale, args.device, args.only, args.force, progress=not args.quiet)
+        done = reproduce(args.scale, args.device, args.only, args.force, progress=not args.quiet, data=args.data,
+                         votes=args.votes, expert_sheet=args.expert_sheet)
         if not args.only:
-            print(check_results(args.scale).to_string(index=False))
+            ran = set(done.step[~done.status.str.startswith('skipped')])
+            print(check_results(args.scale, tuple(s for s in STEPS if s.notebook in ran)).to_string(index=False))
         print(results_markdown(args.scale))
     except (ReproduceError, OSError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
@@ -270,34 +284,41 @@ def _add_synth(sub):
         'synth', help='render the embedded synthetic, labelled micro-expression corpus', description=cmd_synth.__doc__
     )
     p.add_argument('--out', required=True, help='corpus folder (re-running resumes)')
-    p.add_argument('--clips', type=int, default=None, help='number of clips (default: the preset\'s)')
+    p.add_argument('--clips', type=int, default=None, help='number of clips (default: the scale\'s)')
     p.add_argument('--seed', type=int, default=0, help='corpus seed')
     p.add_argument(
-        '--preset', default='smoke', choices=('smoke', 'full'), help='smoke: 64 px, 24 clips; full: 256 px, 3000 clips'
+        '--scale', '--preset', default='smoke', choices=('smoke', 'full'),
+        help='smoke: 64 px, 24 clips; full: 256 px, 3000 clips (--preset: its former name)'
     )
-    p.add_argument('--size', type=int, default=None, help='frame side in px (default: the preset\'s)')
-    p.add_argument('--stride', type=int, default=None, help='keep every n-th captured frame (default: the preset\'s)')
+    p.add_argument('--size', type=int, default=None, help='frame side in px (default: the scale\'s)')
+    p.add_argument('--stride', type=int, default=None, help='keep every n-th captured frame (default: the scale\'s)')
     p.add_argument('--split', default='train', choices=('train', 'heldout'), help='identities that perform the clips')
     p.set_defaults(func=cmd_synth)
 
 def _add_data(sub):
     p = sub.add_parser(
         'data',
-        help='index a real FME dataset (CASME II, SAMM, SMIC-HS, CASME I) into a clip table, or verify one',
+        help='index a real FME dataset into a clip table, verify one, or check a data file (fpme reproduce --data)',
         description=cmd_data.__doc__,
     )
     acts = p.add_subparsers(dest='action', required=True, metavar='<action>')
     t = acts.add_parser('table', help='build a clip table (CSV) from a dataset folder')
-    t.add_argument('dataset', help="'casme2', 'samm', 'smic_hs' or 'casme1' (usual spellings accepted)")
+    t.add_argument(
+        'dataset', help="'casme2', 'samm', 'smic_hs', 'casme1', 'smic_vis' or 'clips' (usual spellings accepted)"
+    )
     t.add_argument('root', help="the dataset's folder")
     t.add_argument('--out', required=True, help='the clip table to write (.csv)')
     t.add_argument(
         '--sheet', default=None, help='the coding spreadsheet (.csv, or .xlsx with openpyxl), if not beside the frames'
     )
     t.add_argument('--allow-gaps', action='store_true', help='accept clips whose frame numbers skip')
+    t.add_argument('--fps', type=float, default=None, help='frame rate of clips that record none (frame folders)')
     v = acts.add_parser('verify', help='check that every frame of a clip table is present and decodes')
     v.add_argument('table', help='a clip table (.csv)')
     v.add_argument('--no-decode', action='store_true', help='only count the frames')
+    c = acts.add_parser('check', help='check a data file: folders, sheets, frames, driving list, templates, split')
+    c.add_argument('file', help='the data file (YAML; see the README)')
+    c.add_argument('--decode', action='store_true', help='also decode every frame (slow on whole datasets)')
     p.set_defaults(func=cmd_data)
 
 def _add_train(sub):
@@ -310,16 +331,17 @@ def _add_train(sub):
     from fpme.prior import PRIORS
     p.add_argument('--prior', default='none', choices=PRIORS, help='facial prior')
     p.add_argument(
+        '--scale',
         '--preset',
         default='smoke',
         choices=('smoke', 'full'),
-        help='smoke: CPU minutes at 64 px; full: the paper, 256 px, GPU',
+        help='smoke: CPU minutes at 64 px; full: the paper, 256 px, GPU (--preset: its former name)',
     )
     p.add_argument(
         '--data', required=True, help='a synthetic corpus folder (fpme synth) or a clip table .csv (fpme data table)'
     )
     p.add_argument('--out', required=True, help='run folder: checkpoint.pt, log.csv, config.json')
-    p.add_argument('--steps', type=int, default=None, help="training steps (default: the preset's)")
+    p.add_argument('--steps', type=int, default=None, help="training steps (default: the scale's)")
     p.add_argument('--batch-size', type=int, default=None, help="pairs per step (per process)")
     p.add_argument('--lr', type=float, default=None, help='Adam learning rate')
     p.add_argument('--checkpoint-every', type=int, default=None, help='steps between checkpoints')
@@ -387,11 +409,21 @@ def _add_reproduce(sub):
     p.add_argument('--list', action='store_true', help='list the steps and exit')
     p.add_argument('--quiet', action='store_true', help="no per-cell progress bars")
     p.add_argument('--settings', action='store_true', help="print the paper's settings beside fpme's and exit")
+    p.add_argument(
+        '--data', default=None, help='a data file naming your CASME II, SAMM, SMIC-HS folders (default: embedded)'
+    )
+    p.add_argument('--votes', default=None, help='human votes for Tables IV-V (e.g. from fpme study export)')
+    p.add_argument('--expert-sheet', default=None, help='human expert scores for Table III')
     p.set_defaults(func=cmd_reproduce)
+
+def _add_study(sub):
+    "`fpme study create | serve | export | ...`: the human evaluations in a browser (`fpme.study`)."
+    from fpme.study import add_study_commands
+    add_study_commands(sub)
 
 # each adds one subcommand; later notebooks add theirs here
 SUBCOMMANDS = (_add_demo, _add_landmarks, _add_prior, _add_synth, _add_data, _add_train, _add_animate, _add_enlarge,
-               _add_reproduce)
+               _add_reproduce, _add_study)
 
 # %% ../nbs/api/99_cli.ipynb #aa5746c2
 HELP_COLUMN, HELP_WIDTH = 16, 110  # `fpme --help` layout: one line per subcommand

@@ -4,36 +4,51 @@
 
 # %% ../nbs/api/21_experiments.ipynb #6cf30818
 from __future__ import annotations
-import hashlib, json, time
+import functools, hashlib, json, tempfile, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
+import cv2
 import numpy as np, pandas as pd, torch
 from .core import runs_dir, in_test, atomic_write, save_json, job_workers, parallel_map
 from fpme.synth import (
     make_corpus,
     SynthConfig,
-    SYNTH_PRESETS,
+    SYNTH_SCALES,
     load_identities,
     render,
     Programme,
     programme_mask,
     HELDOUT_PORTRAITS,
     write_clip,
+    write_layout_trees,
+    crop_identity,
+    Identity,
+    LAYOUT_DATASETS,
+    LAYOUT_ROOTS,
+    LAYOUT_KEY,
 )
 from .synth import frame_differences
-from .datasets import EMOTION3, generated_row
-from .samplers import FramePairs
-from .train import make_config, train, TRAIN_PRESETS
+from .datasets import (EMOTION3, LOADERS, MissingDataError, InvalidDataError, dataset_name, generated_row,
+                           neutral_faces)
+from .protocols import (megc2019_table, megc2021_pairs, subject_split, exclude_clips, TEST_FRACTION,
+                            MEGC2021_TEMPLATES)
+from .landmarks import read_image, to_gray, N_LANDMARKS
+from .samplers import FramePairs, clip_key, verify_frames, prepared_path, load_prepared
+from .train import make_config, train, TRAIN_SCALES
 from .models import load_generator, CHECKPOINT
 from .animate import animate, to_tensor, from_tensor, prepare_driving
 from .prior import norm_keypoints, PRIORS
 
 # %% auto #0
-__all__ = ['EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'GENERATORS', 'PRIOR_NAMES', 'GENERATOR_NAMES',
-           'TRUTH_KINDS', 'PROTOCOL_PER_CLASS', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale', 'experiment_scale',
-           'experiment_dir', 'Corpora', 'frame_size', 'corpora', 'generator_name', 'run_settings', 'generator_dir',
-           'generator_config', 'finished', 'trained_generators', 'templates', 'programme', 'ground_truth',
-           'source_keypoints', 'generate', 'protocol_clips', 'protocol_cases', 'megc_protocol', 'difference_overlay']
+__all__ = ['EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'PROTOCOL_PER_CLASS', 'DATA_KEYS', 'PROTOCOL_DATASETS',
+           'TEMPLATE_DATASETS', 'IMAGE_EXTS', 'TRUTH_COLUMNS', 'DATA_FILE', 'DRIVING_FILE', 'GENERATORS', 'PRIOR_NAMES',
+           'GENERATOR_NAMES', 'TRUTH_KINDS', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale', 'experiment_scale',
+           'experiment_dir', 'protocol_clips', 'DataSource', 'DataSpec', 'DataFileError', 'read_data_file',
+           'load_source', 'with_truth', 'split_subjects', 'templates', 'write_image', 'template_files', 'load_template',
+           'write_template', 'driving_clips', 'estimated_apex', 'with_apex', 'training_digest', 'Corpora', 'frame_size',
+           'corpora', 'embedded_data', 'check_data', 'generator_name', 'run_settings', 'generator_dir',
+           'generator_config', 'finished', 'trained_generators', 'programme', 'ground_truth', 'source_keypoints',
+           'generate', 'protocol_cases', 'protocol_dir', 'megc_protocol', 'difference_overlay']
 
 # %% ../nbs/api/21_experiments.ipynb #73d04bc2
 @dataclass(frozen=True)
@@ -43,17 +58,17 @@ class ExperimentScale:
     test_clips: int   # held-out clips (held-out identities, unseen programmes)
     steps: int        # generator training steps
     seeds: tuple      # generator training seeds (each generator is trained once per seed)
-    preset: str       # model / training preset ('smoke' or 'full')
+    model_scale: str  # the models' and training's scale ('smoke' or 'full')
 
 EXPERIMENT_SCALES = {
     # 2-core CPU, minutes
-    'smoke': ExperimentScale(train_clips=48, test_clips=30, steps=TRAIN_PRESETS['smoke']['steps'], seeds=(0, 1),
-                             preset='smoke'),
+    'smoke': ExperimentScale(train_clips=48, test_clips=30, steps=TRAIN_SCALES['smoke']['steps'], seeds=(0, 1),
+                             model_scale='smoke'),
     # GPU, the paper's sizes
-    'full': ExperimentScale(train_clips=3000, test_clips=300, steps=TRAIN_PRESETS['full']['steps'], seeds=(0, 1, 2),
-                            preset='full'),
+    'full': ExperimentScale(train_clips=3000, test_clips=300, steps=TRAIN_SCALES['full']['steps'], seeds=(0, 1, 2),
+                            model_scale='full'),
     # under pytest: the plumbing only
-    'test': ExperimentScale(train_clips=8, test_clips=12, steps=4, seeds=(0,), preset='smoke')}
+    'test': ExperimentScale(train_clips=8, test_clips=12, steps=4, seeds=(0,), model_scale='smoke')}
 TRAIN_CORPUS_SEED, TEST_CORPUS_SEED = 0, 1  # the two corpora draw different programmes
 
 def experiment_scale(scale:str # 'smoke' or 'full' ('test' is used automatically under pytest)
@@ -71,40 +86,388 @@ def experiment_dir(scale:str # 'smoke' or 'full'
     "Where a scale's experiments work: `runs/<scale>/` (`runs/test/` under pytest); full and smoke never share files."
     return runs_dir(experiment_scale(scale)[0])
 
-# %% ../nbs/api/21_experiments.ipynb #76ee6ea3
+# %% ../nbs/api/21_experiments.ipynb #0288159a
+PROTOCOL_PER_CLASS = 3  # Table II: three driving clips per class (one per dataset)
+
+def protocol_clips(table:pd.DataFrame, # clip table of the candidate driving clips (held-out side)
+                   per_class:int=PROTOCOL_PER_CLASS # clips per MEGC2019 class
+                  )->pd.DataFrame:
+    "MEGC2021-shaped driving clips: `per_class` per class, round-robin over datasets; a class short of clips: an error."
+    picks = []
+    for cls in EMOTION3:
+        c = table[table.emotion3 == cls]
+        if len(c) < per_class:
+            raise ValueError(
+                f"only {len(c)} held-out clip(s) of class {cls!r} for {per_class} driving clips; "
+                "render more held-out clips (test_clips)"
+            )
+        order = c.assign(_k=c.groupby('dataset').cumcount()).sort_values(['_k', 'dataset'], kind='stable')
+        picks.append(order.head(per_class).drop(columns='_k'))
+    return pd.concat(picks).reset_index(drop=True)
+
+# %% ../nbs/api/21_experiments.ipynb #931158ef
+DATA_KEYS = ('datasets', 'templates', 'driving', 'split', 'truth', 'votes', 'expert_sheet')  # a data file's fields
+PROTOCOL_DATASETS = ('casme2', 'samm', 'smic_hs')  # the datasets generators train on and drive from (Sec. IV-A)
+TEMPLATE_DATASETS = ('casme1', 'smic_vis')  # datasets whose neutral faces may serve as templates (Sec. IV-A)
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')  # template image formats
+
+@dataclass(frozen=True)
+class DataSource:
+    "One dataset folder a user holds."
+    dataset: str             # 'casme2', 'samm', 'smic_hs', 'casme1', 'smic_vis'
+    path: Path               # its folder (any the loader accepts)
+    sheet: Path|None = None  # its coding sheet, when not beside the frames
+    cropped: bool = False    # frames are square face crops (e.g. CASME II's Cropped/), read as preprocessed
+
+@dataclass(frozen=True)
+class DataSpec:
+    "What a data file names: the datasets, the templates, the driving list, the split and optional sheets."
+    file: Path               # the data file (relative paths in it are relative to its folder)
+    datasets: dict           # dataset -> DataSource, the protocol's datasets
+    templates: tuple         # template image files, or DataSources of CASME I / SMIC-VIS
+    driving: Path|None       # the driving-clip list (None: the paper's Table II, as shipped)
+    test_subjects: tuple|None  # subject ids of the test side (None: a seeded 7:3 subject split)
+    split_seed: int          # seed of that split
+    truth: Path|None         # the synthetic corpus's key table (ground truth), the embedded default only
+    votes: Path|None         # a human vote sheet (Tables IV-V)
+    expert_sheet: Path|None  # a human expert sheet (Table III)
+
+# %% ../nbs/api/21_experiments.ipynb #acc5eff0
+class DataFileError(InvalidDataError):
+    "A data file fpme cannot use: the message names the field and what to write."
+
+def _data_path(value, # a path as written in the data file
+               field:str, # its field, for errors
+               file:Path # the data file
+              )->Path:
+    "A path of the data file, relative to the file's folder unless absolute."
+    if not isinstance(value, str) or not value.strip():
+        raise DataFileError(f"{file}: {field} must be a path (a string), got {value!r}")
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else file.parent/p
+
+def _optional_path(raw:dict, field:str, file:Path)->Path|None:
+    "An optional path field of the data file."
+    return _data_path(raw[field], field, file) if raw.get(field) else None
+
+def _source(name:str, value, file:Path)->DataSource:
+    "One `datasets:` entry: a folder, or a mapping with `path` and optional `sheet` and `cropped`."
+    ds = dataset_name(name, f'{file}: datasets')
+    entry = {'path': value} if isinstance(value, str) else value
+    if not isinstance(entry, dict) or 'path' not in entry:
+        raise DataFileError(f"{file}: datasets.{name} needs a folder: `{name}: /data/{name}` or "
+                            f"`{name}: {{path: /data/{name}, sheet: /data/{name}/coding.xlsx, cropped: false}}`")
+    unknown = sorted(set(entry) - {'path', 'sheet', 'cropped'})
+    if unknown: raise DataFileError(f"{file}: datasets.{name}: unknown field(s) {unknown}; use path, sheet, cropped")
+    sheet = _optional_path(entry, 'sheet', file)
+    return DataSource(ds, _data_path(entry['path'], f'datasets.{name}.path', file), sheet, bool(entry.get('cropped')))
+
+# %% ../nbs/api/21_experiments.ipynb #53e7a3f3
+def _templates_field(value, file:Path)->tuple:
+    "`templates:` as image files (a folder of them, or a list) or as CASME I / SMIC-VIS sources of neutral faces."
+    if isinstance(value, dict): return tuple(_source(k, v, file) for k, v in value.items())
+    if isinstance(value, list): return tuple(_data_path(v, 'templates[]', file) for v in value)
+    folder = _data_path(value, 'templates', file)
+    if not folder.is_dir(): raise MissingDataError(f"{file}: templates: {folder} is not a folder of face images")
+    images = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_EXTS)
+    if not images: raise MissingDataError(f"{file}: templates: no images ({', '.join(IMAGE_EXTS)}) in {folder}")
+    return tuple(images)
+
+def _split_field(value, file:Path)->tuple:
+    "`split:` as (test subjects or None, seed)."
+    value = value or {}
+    unknown = sorted(set(value) - {'test_subjects', 'seed'}) if isinstance(value, dict) else ['(not a mapping)']
+    if unknown: raise DataFileError(f"{file}: split: unknown field(s) {unknown}; use test_subjects (a list), seed")
+    subs = value.get('test_subjects')
+    return (tuple(str(s) for s in subs) if subs else None), int(value.get('seed', 0))
+
+def read_data_file(path:str|Path # a data file (YAML)
+                  )->DataSpec:
+    "The data file's fields, checked for shape (folders are checked by `check_data`)."
+    import yaml
+    file = Path(path).expanduser().resolve()
+    if not file.is_file():
+        raise MissingDataError(f"{file}: no such data file; write one naming your dataset folders (see the README)")
+    try: raw = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as e: raise DataFileError(f"{file}: not valid YAML ({e})") from None
+    if not isinstance(raw, dict): raise DataFileError(f"{file}: expected a mapping of {list(DATA_KEYS)}")
+    unknown = sorted(set(raw) - set(DATA_KEYS))
+    if unknown: raise DataFileError(f"{file}: unknown field(s) {unknown}; a data file holds {list(DATA_KEYS)}")
+    sources = [_source(k, v, file) for k, v in (raw.get('datasets') or {}).items()]
+    datasets = {s.dataset: s for s in sources}
+    missing = [d for d in PROTOCOL_DATASETS if d not in datasets]
+    if missing:
+        raise DataFileError(f"{file}: datasets: {missing} missing; the protocol trains and drives on "
+                            f"{list(PROTOCOL_DATASETS)} (Sec. IV-A)")
+    if 'templates' not in raw:
+        raise DataFileError(f"{file}: templates: missing; name a folder of face images, or casme1/smic_vis folders")
+    test_subjects, seed = _split_field(raw.get('split'), file)
+    return DataSpec(file, {d: datasets[d] for d in PROTOCOL_DATASETS}, _templates_field(raw['templates'], file),
+                    _optional_path(raw, 'driving', file), test_subjects, seed, _optional_path(raw, 'truth', file),
+                    _optional_path(raw, 'votes', file), _optional_path(raw, 'expert_sheet', file))
+
+# %% ../nbs/api/21_experiments.ipynb #fab8fe35
+# the key's columns a clip gains
+TRUTH_COLUMNS = ('clip_id', 'fps', 'programme', 'identity', 'identity_source', 'split', 'capture_fps')
+
+def load_source(src:DataSource # a dataset folder of the data file
+               )->pd.DataFrame:
+    "A dataset's clip table through its loader; cropped datasets' clips are read as preprocessed face crops."
+    loader = LOADERS[src.dataset]
+    table = loader(src.path, sheet=src.sheet) if src.sheet else loader(src.path)
+    return table.assign(preprocessed=True) if src.cropped else table
+
+def with_truth(table:pd.DataFrame, # the composite clip table
+               key:str|Path # `fpme.synth.LAYOUT_KEY`: loader clip id -> synthetic clip
+              )->pd.DataFrame:
+    "The clip table with each synthetic clip's AU programme, identity and stored frame rate (the ground truth)."
+    k = pd.read_csv(key, keep_default_na=False)
+    absent = sorted(set(table.clip_id) - set(k.clip_id))
+    if absent: raise InvalidDataError(f"{key}: no ground truth for {absent[:3]} ... ({len(absent)} clips)")
+    return table.drop(columns='fps').merge(k[list(TRUTH_COLUMNS)], on='clip_id', how='left')
+
+def split_subjects(table:pd.DataFrame, # the composite clip table
+                   spec:DataSpec)->tuple[pd.DataFrame, pd.DataFrame]:
+    "The subject-independent (train, test) split: the data file's test subjects, else a seeded 7:3 split (Sec. IV-I)."
+    if spec.test_subjects is None: return subject_split(table, TEST_FRACTION, spec.split_seed)
+    unknown = sorted(set(spec.test_subjects) - set(table.subject))
+    if unknown:
+        raise DataFileError(f"{spec.file}: split.test_subjects: {unknown} are not subjects of the datasets "
+                            f"(subjects are written like {table.subject.iloc[0]!r})")
+    test = table.subject.isin(spec.test_subjects)
+    return table[~test].reset_index(drop=True), table[test].reset_index(drop=True)
+
+# %% ../nbs/api/21_experiments.ipynb #0af89d3d
+def templates(size:int # frame side
+             )->list:
+    "The held-out template faces (MEGC2021 uses two: by default the two held-out portraits), as `fpme.synth.Identity`s."
+    return [i for i in load_identities(size, lfw=False) if i.name in HELDOUT_PORTRAITS]
+
+def write_image(path:Path, # the file (its extension picks the format)
+                image:np.ndarray # (H, W) gray or (H, W, 3) RGB uint8
+               )->Path:
+    "An image file, written atomically."
+    ok, buf = cv2.imencode(path.suffix, image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok: raise ValueError(f"{path}: cannot encode an image as {path.suffix}")
+    with atomic_write(path) as f: f.write(buf.tobytes())
+    return path
+
+# %% ../nbs/api/21_experiments.ipynb #d5a4e613
+def template_files(spec:DataSpec, # the data file's fields
+                   folder:Path # where faces taken from CASME I / SMIC-VIS are written
+                  )->list[Path]:
+    "The template images: the data file's own, or the first neutral face of each CASME I / SMIC-VIS source."
+    if not isinstance(spec.templates[0], DataSource): return list(spec.templates)
+    faces = [list(neutral_faces(load_source(s)).items()) for s in spec.templates]
+    picks = ([f[0] for f in faces if f] + [x for f in faces for x in f[1:]])[:MEGC2021_TEMPLATES]
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for subject, image in picks:
+        f = folder/f"{subject.replace('/', '_')}.png"
+        if not f.is_file(): write_image(f, image)
+        out.append(f)
+    return out
+
+def load_template(file:Path, # a face image; a `.npy` of its (68, 2) landmarks beside it marks a ready face crop
+                  size:int # frame side of the generators
+                 )->Identity:
+    "A template face as an `Identity`: a ready crop with its landmarks, or a photo cropped as in Sec. IV-B."
+    image = read_image(file)
+    marks = file.with_suffix('.npy')
+    if not marks.is_file():
+        face = crop_identity(file.stem, str(file), image, size, 'heldout')
+        if face is None: raise InvalidDataError(f"{file}: dlib finds no face in this template; use a frontal photo")
+        return face
+    gray, lm = to_gray(image), np.load(marks).astype(np.float32)
+    if gray.shape[0] != gray.shape[1] or lm.shape != (N_LANDMARKS, 2):
+        raise InvalidDataError(f"{file}: beside {marks.name} it must be a square face crop with ({N_LANDMARKS}, 2) "
+                               f"landmarks, got {gray.shape} and {lm.shape}; delete {marks.name} to crop it with dlib")
+    if gray.shape[0] != size:
+        lm = (lm + 0.5) * (size / gray.shape[0]) - 0.5  # pixel centres scale
+        gray = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA)
+    return Identity(file.stem, str(file), gray, lm, 'heldout')
+
+def write_template(face:Identity, # a face crop with its landmarks
+                   folder:Path)->Path:
+    "A template face as the image and landmarks `load_template` reads back unchanged."
+    folder.mkdir(parents=True, exist_ok=True)
+    write_image(folder/f"{face.name.replace('/', '_')}.png", face.image)
+    with atomic_write(folder/f"{face.name.replace('/', '_')}.npy") as f: np.save(f, face.landmarks)
+    return folder/f"{face.name.replace('/', '_')}.png"
+
+# %% ../nbs/api/21_experiments.ipynb #c3efdb09
+def driving_clips(table:pd.DataFrame, # the composite clip table
+                  spec:DataSpec, files:list # the template images
+                 )->pd.DataFrame:
+    "The protocol's driving clips, in the list's order: the data file's list, else Table II's (`megc2021_pairs`)."
+    pairs = megc2021_pairs(table, files, spec.driving)
+    return pairs.drop_duplicates('clip_id').drop(columns=['template', 'pair_id']).reset_index(drop=True)
+
+def estimated_apex(row, # a clip-table row
+                   size:int # frame side of the prepared clip
+                  )->int:
+    "The frame most unlike the first (largest mean absolute difference): the apex of a clip whose sheet has none."
+    frames = load_prepared(str(prepared_path(row, size))).frames.astype(np.float32)  # (T, H, W)
+    return int(np.abs(frames - frames[:1]).mean(axis=(1, 2)).argmax())
+
+def with_apex(table:pd.DataFrame, size:int)->pd.DataFrame:
+    "The clip table with uncoded apexes (SMIC's) estimated by `estimated_apex`; `apex_coded` says which were coded."
+    coded = table.apex >= 0
+    apex = [a if c else estimated_apex(r, size) for a, c, r in zip(table.apex, coded, table.itertuples(index=False))]
+    return table.assign(apex=apex, apex_coded=coded)
+
+def training_digest(table:pd.DataFrame, # the clips a generator trains on
+                    size:int)->str:
+    "Digest of a training set: its clips' ids and bytes (a generator trained on other data is another run)."
+    h = hashlib.sha256()
+    for r in table.sort_values('clip_id').itertuples(index=False): h.update(f'{r.clip_id}:{clip_key(r, size)}'.encode())
+    return h.hexdigest()[:8]
+
+# %% ../nbs/api/21_experiments.ipynb #8b4e12b7
 @dataclass
 class Corpora:
-    "The experiments' data: clip tables of the training and the held-out side, and the frame side."
-    train: pd.DataFrame  # clips the generators (and recognisers) train on
-    test: pd.DataFrame   # held-out identities and programmes
-    size: int            # frame side in px (the generators' training size)
-    source: str          # what the data is, for table and figure stamps
+    "The experiments' data, split by subject, with the protocol's driving clips and template faces."
+    train: pd.DataFrame      # the training subjects' clips (recognisers train on them)
+    gen_train: pd.DataFrame  # what the generators train on: `train` without the driving clips (Sec. IV-A)
+    test: pd.DataFrame       # the test subjects' clips (Table VII's test side, held-out quality)
+    driving: pd.DataFrame    # the protocol's driving clips, in the list's order (Table II)
+    templates: list          # the template faces (`fpme.synth.Identity`), MEGC2021's two
+    size: int                # frame side in px (the generators' training size)
+    source: str              # what the data is, for table and figure stamps
+    truth: bool              # whether the synthetic ground truth is attached (the embedded default)
+    data_file: Path          # the data file it was read from
+    gen_digest: str          # `training_digest` of `gen_train`
 
 def frame_size(scale:str)->int:
-    "The frame side of the scale's generator preset."
-    return make_config('fomm', 'none', experiment_scale(scale)[1].preset).size
+    "The frame side of the scale's generators."
+    return make_config('fomm', 'none', experiment_scale(scale)[1].model_scale).size
+
+def _source_text(spec:DataSpec, table:pd.DataFrame, train:pd.DataFrame, test:pd.DataFrame)->str:
+    "What the data is, in one line: the datasets' clip counts and the split."
+    what = 'synthetic corpus in the CASME II/SAMM/SMIC-HS layouts' if spec.truth else spec.file.name
+    counts = ', '.join(f'{d} {n}' for d, n in table.dataset.value_counts().sort_index().items())
+    return (f'{what} ({counts} clips; {train.subject.nunique()} training / {test.subject.nunique()} test subjects)')
+
+@functools.lru_cache(maxsize=4)
+def _corpora(scale:str, file:str, stamp:int)->Corpora:
+    "`corpora` of one data file version (`stamp`: its modification time), read once per process."
+    spec = read_data_file(file)
+    size = frame_size(scale)
+    table = with_apex(megc2019_table(*(load_source(s) for s in spec.datasets.values())), size)
+    if spec.truth: table = with_truth(table, spec.truth)
+    files = template_files(spec, experiment_dir(scale)/'templates'/hashlib.sha256(file.encode()).hexdigest()[:8])
+    driving = driving_clips(table, spec, files)
+    train, test = split_subjects(table, spec)
+    gen_train = exclude_clips(train, driving)
+    return Corpora(train, gen_train, test, driving, [load_template(f, size) for f in files], size,
+                   _source_text(spec, table, train, test), spec.truth is not None, spec.file,
+                   training_digest(gen_train, size))
 
 def corpora(scale:str, # 'smoke' or 'full'
+            data:str|Path|None=None, # a data file naming the real datasets; None: the embedded synthetic corpus
             progress:bool=False # show the rendering bars
            )->Corpora:
-    "A scale's synthetic training and held-out corpora, rendered once (resumable) in `experiment_dir(scale)/corpus/`."
+    "The experiments' data, read from a data file through the real datasets' loaders (default: `embedded_data`)."
+    file = Path(data).expanduser().resolve() if data else embedded_data(scale, progress)
+    if not file.is_file(): read_data_file(file)  # raises, naming the file
+    return _corpora(scale, str(file), file.stat().st_mtime_ns)
+
+# %% ../nbs/api/21_experiments.ipynb #2f666749
+DATA_FILE = 'data.yaml'  # the embedded corpus's data file, beside its trees
+DRIVING_FILE = 'driving.csv'  # the embedded corpus's driving-clip list (Table II's shape)
+
+def _synthetic_corpora(scale:str, progress:bool)->dict:
+    "The scale's synthetic training and held-out corpora (resumable, in `experiment_dir(scale)/corpus/`)."
     _, sc = experiment_scale(scale)
     size = frame_size(scale)
-    stride = SYNTH_PRESETS[sc.preset].stride
+    stride = SYNTH_SCALES[sc.model_scale].stride
     d = experiment_dir(scale)/'corpus'
-    train_t = make_corpus(
-        d / f'train_{size}px_s{stride}_balanced',
-        SynthConfig(size=size, clips=sc.train_clips, stride=stride, seed=TRAIN_CORPUS_SEED, balanced=True),
-        'train',
-        progress,
-    )
-    test_t = make_corpus(
-        d / f'heldout_{size}px_s{stride}_balanced',
-        SynthConfig(size=size, clips=sc.test_clips, stride=stride, seed=TEST_CORPUS_SEED, balanced=True),
-        'heldout',
-        progress,
-    )
-    return Corpora(train_t, test_t, size, 'synthetic corpus (fpme.synth; held-out faces and programmes)')
+    sides = {'train': (sc.train_clips, TRAIN_CORPUS_SEED), 'heldout': (sc.test_clips, TEST_CORPUS_SEED)}
+    out = {}
+    for split, (n, seed) in sides.items():
+        cfg = SynthConfig(size=size, clips=n, stride=stride, seed=seed, balanced=True)
+        key = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:6]  # a new config: anew
+        out[split] = make_corpus(d/f'{split}_{size}px_s{stride}_{key}', cfg, split, progress)
+    return out
+
+def _write_driving(key:pd.DataFrame, path:Path)->pd.DataFrame:
+    "Table II's shape on the held-out subjects: one driving clip per dataset and class, written as a driving list."
+    drive = protocol_clips(key[key.split == 'heldout'], PROTOCOL_PER_CLASS)
+    lst = pd.DataFrame(dict(dataset=drive.dataset, subject=drive.layout_subject, clip=drive.layout_clip,
+                            emotion3=drive.emotion3))
+    with atomic_write(path, 'w') as f: lst.to_csv(f, index=False)
+    return lst
+
+def embedded_data(scale:str, # 'smoke' or 'full'
+                  progress:bool=False # show the rendering bars
+                 )->Path:
+    """The embedded default as a user's data: the synthetic corpora written as CASME II, SAMM and SMIC-HS trees,
+    the held-out portraits as templates, a driving list, the held-out identities as test subjects; its data file."""
+    import yaml
+    size = frame_size(scale)
+    tables = _synthetic_corpora(scale, progress)
+    key = hashlib.sha256(pd.concat(tables.values()).drop(columns='path').to_csv().encode()).hexdigest()[:8]
+    root = experiment_dir(scale)/'corpus'/f'layouts_{size}px_{key}'  # other corpora: other trees
+    key = write_layout_trees(tables, root, progress)
+    faces = [write_template(face, root/'templates') for face in templates(size)]
+    _write_driving(key, root/DRIVING_FILE)
+    test = sorted({f'{r.dataset}/{r.layout_subject}' for r in key[key.split == 'heldout'].itertuples()})
+    spec = dict(datasets={d: dict(path=LAYOUT_ROOTS[d], cropped=True) for d in LAYOUT_DATASETS},
+                templates=[str(f.relative_to(root)) for f in faces], driving=DRIVING_FILE,
+                split=dict(test_subjects=test), truth=LAYOUT_KEY)
+    text = yaml.safe_dump(spec, sort_keys=False)
+    if not (root/DATA_FILE).is_file() or (root/DATA_FILE).read_text() != text:
+        with atomic_write(root/DATA_FILE, 'w') as f: f.write(text)
+    return root/DATA_FILE
+
+# %% ../nbs/api/21_experiments.ipynb #f58dca03
+def _frame_problems(table:pd.DataFrame, decode:bool)->list:
+    "Each clip whose frames are missing, miscounted or (when `decode`) unreadable, named with its file."
+    problems = []
+    for i in range(len(table)):
+        try: verify_frames(table.iloc[[i]], decode)
+        except (MissingDataError, InvalidDataError) as e: problems.append(str(e))
+    return problems
+
+def _check_step(problems:list, notes:list, fn, note):
+    "Run one check; its error joins `problems`, its summary (`note` of the result) joins `notes`."
+    try: result = fn()
+    except (MissingDataError, InvalidDataError, ValueError) as e:
+        problems.append(str(e))
+        return None
+    notes.append(note(result))
+    return result
+
+def check_data(path:str|Path, # a data file
+               decode:bool=False, # also decode every frame (slow on whole datasets)
+               size:int=64 # frame side the templates are checked at
+              )->tuple[list, list]:
+    "Everything wrong with a data file, each problem naming its folder, sheet row, subject or frame: (problems, notes)."
+    problems, notes = [], []
+    spec = _check_step(problems, notes, lambda: read_data_file(path), lambda s: f'data file {s.file}')
+    if spec is None: return problems, notes
+    tables = []
+    for s in spec.datasets.values():
+        t = _check_step(problems, notes, lambda: load_source(s),
+                        lambda t: f'{s.dataset}: {len(t)} clips of {t.subject.nunique()} subjects in {s.path}')
+        if t is not None:
+            problems += _frame_problems(t, decode)
+            tables.append(t)
+    if problems: return problems, notes
+    table = megc2019_table(*tables)
+    if spec.truth: table = _check_step(problems, notes, lambda: with_truth(table, spec.truth),
+                                       lambda t: f'ground truth for all {len(t)} clips ({spec.truth.name})')
+    files = _check_step(problems, notes, lambda: template_files(spec, Path(tempfile.mkdtemp())),
+                        lambda f: f"templates: {', '.join(x.name for x in f)}")
+    if files: _check_step(problems, notes, lambda: [load_template(f, size) for f in files], lambda _: 'faces found')
+    if files and table is not None:
+        _check_step(problems, notes, lambda: driving_clips(table, spec, files),
+                    lambda d: f"driving clips ({len(d)}): {', '.join(d.clip_id)}")
+    if table is not None:
+        _check_step(problems, notes, lambda: split_subjects(table, spec),
+                    lambda s: f'split: {s[0].subject.nunique()} training / {s[1].subject.nunique()} test subjects')
+    problems += [f'{spec.file}: {f} is not a file' for f in (spec.votes, spec.expert_sheet) if f and not f.is_file()]
+    return problems, notes
 
 # %% ../nbs/api/21_experiments.ipynb #d70bf35a
 # Sec. IV: the six models
@@ -120,24 +483,27 @@ GENERATOR_NAMES = tuple(generator_name(m, p) for m, p in GENERATORS)
 # %% ../nbs/api/21_experiments.ipynb #a91059e8
 def run_settings(cfg # a TrainConfig
                 )->dict:
-    "What shapes a trained generator: the training config, its preset's resolved model config, the perceptual loss."
+    "What shapes a trained generator: the training config, its scale's resolved model config, the perceptual loss."
     from dataclasses import replace
     from fpme.models import MODELS
-    from fpme.losses import PERCEPTUAL_PRESETS
-    return dict(train=asdict(cfg), model=asdict(replace(MODELS[cfg.model][1].preset(cfg.preset), prior=cfg.prior)),
-                perceptual=PERCEPTUAL_PRESETS[cfg.preset])
+    from fpme.losses import PERCEPTUAL_SCALES
+    return dict(train=asdict(cfg), model=asdict(replace(MODELS[cfg.model][1].at_scale(cfg.scale), prior=cfg.prior)),
+                perceptual=PERCEPTUAL_SCALES[cfg.scale])
 
-def generator_dir(scale:str, cfg)->Path:
+def generator_dir(scale:str, cfg, # a TrainConfig
+                  data:str|Path|None=None # the data file (None: the embedded default)
+                 )->Path:
     """The run folder of a generator configuration: `generators/<model>_<prior>_seed<seed>_<digest>`
-    (digest of `run_settings`: a changed preset width trains anew)."""
-    d = hashlib.sha256(json.dumps(run_settings(cfg), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    (digest of `run_settings` and of the training clips: a changed width or other data trains anew)."""
+    settings = {**run_settings(cfg), 'data': corpora(scale, data).gen_digest}
+    d = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return experiment_dir(scale)/'generators'/f'{cfg.model}_{cfg.prior}_seed{cfg.seed}_{d}'
 
 def generator_config(scale:str, model:str, prior:str, seed:int, steps:int|None=None):
     "The training configuration of one generator at a scale (same data, steps and seed rule for all six)."
     _, sc = experiment_scale(scale)
     steps = steps or sc.steps
-    return make_config(model, prior, sc.preset, steps=steps, seed=seed, checkpoint_every=max(1, steps // 3))
+    return make_config(model, prior, sc.model_scale, steps=steps, seed=seed, checkpoint_every=max(1, steps // 3))
 
 # %% ../nbs/api/21_experiments.ipynb #ac4af1eb
 def finished(out:Path, steps:int)->bool:
@@ -146,12 +512,13 @@ def finished(out:Path, steps:int)->bool:
         'step'
     ] >= steps
 
-def _train_run(scale:str, model:str, prior:str, seed:int, steps:int|None, device, progress:bool)->float:
-    "Train (or resume) one run of a scale; the seconds it took (a `parallel_map` job)."
+def _train_run(scale:str, model:str, prior:str, seed:int, steps:int|None, device, progress:bool,
+               data:str|Path|None=None)->float:
+    "Train (or resume) one run of a scale on the generators' training clips; its seconds (a `parallel_map` job)."
     cfg = generator_config(scale, model, prior, seed, steps)
-    out = generator_dir(scale, cfg)
-    d = corpora(scale)
-    pairs = FramePairs(d.train, size=d.size).prepare()
+    out = generator_dir(scale, cfg, data)
+    d = corpora(scale, data)
+    pairs = FramePairs(d.gen_train, size=d.size).prepare()
     t0 = time.time()
     train(cfg, pairs, out, device, resume=(out/CHECKPOINT).is_file(), progress=progress)
     return time.time() - t0
@@ -162,20 +529,24 @@ def trained_generators(scale:str, # 'smoke' or 'full'
                        steps:int|None=None, # default: the scale's steps
                        generators:tuple=GENERATORS, # (model, prior) pairs
                        progress:bool=False, # show training bars (one process) or a line per finished run
-                       workers:int|None=None # training processes (default `job_workers`: one per CPU core; GPU: 1)
+                       workers:int|None=None, # training processes (default `job_workers`: one per CPU core; GPU: 1)
+                       data:str|Path|None=None # the data file (None: the embedded default)
                       )->dict:
-    "Run folders of every (model, prior, seed), training (or resuming) the missing ones on the training corpus."
+    "Run folders of every (model, prior, seed), training (or resuming) the missing ones on `corpora(...).gen_train`."
     _, sc = experiment_scale(scale)
     seeds = sc.seeds if seeds is None else seeds
     runs = {
-        (m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps)) for m, p in generators for s in seeds
+        (m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps), data)
+        for m, p in generators
+        for s in seeds
     }
     todo = [k for k, out in runs.items() if not finished(out, generator_config(scale, *k, steps).steps)]
     workers = job_workers(device, len(todo)) if workers is None else workers
     if todo: print(f"training {len(todo)} generator run(s) in {min(workers, len(todo))} process(es)", flush=True)
     t0 = time.time()
     from fpme.experiments import _train_run  # by its module name: worker processes import it
-    secs = parallel_map(_train_run, [(scale, *k, steps, device, progress and workers <= 1) for k in todo], workers)
+    jobs = [(scale, *k, steps, device, progress and workers <= 1, data) for k in todo]
+    secs = parallel_map(_train_run, jobs, workers)
     for k, s in zip(todo, secs):
         print(
             f"trained {generator_name(*k[:2])} seed {k[2]}: "
@@ -185,11 +556,6 @@ def trained_generators(scale:str, # 'smoke' or 'full'
     return runs
 
 # %% ../nbs/api/21_experiments.ipynb #1a93fa06
-def templates(size:int # frame side
-             )->list:
-    "The held-out template faces (MEGC2021 uses two: by default the two held-out portraits), as `fpme.synth.Identity`s."
-    return [i for i in load_identities(size, lfw=False) if i.name in HELDOUT_PORTRAITS]
-
 def programme(row)->Programme:
     "The AU programme a synthetic clip was rendered from (its manifest's `programme` column)."
     if 'programme' not in row._fields or not isinstance(row.programme, str):
@@ -233,25 +599,6 @@ def generate(net, # a trained generator (`load_generator`)
     )
     return from_tensor(gen)
 
-# %% ../nbs/api/21_experiments.ipynb #0288159a
-PROTOCOL_PER_CLASS = 3  # Table II: three driving clips per class (one per dataset)
-
-def protocol_clips(table:pd.DataFrame, # clip table of the candidate driving clips (held-out side)
-                   per_class:int=PROTOCOL_PER_CLASS # clips per MEGC2019 class
-                  )->pd.DataFrame:
-    "MEGC2021-shaped driving clips: `per_class` per class, round-robin over datasets; a class short of clips: an error."
-    picks = []
-    for cls in EMOTION3:
-        c = table[table.emotion3 == cls]
-        if len(c) < per_class:
-            raise ValueError(
-                f"only {len(c)} held-out clip(s) of class {cls!r} for {per_class} driving clips; "
-                "render more held-out clips (test_clips)"
-            )
-        order = c.assign(_k=c.groupby('dataset').cumcount()).sort_values(['_k', 'dataset'], kind='stable')
-        picks.append(order.head(per_class).drop(columns='_k'))
-    return pd.concat(picks).reset_index(drop=True)
-
 # %% ../nbs/api/21_experiments.ipynb #97e95f0e
 def _protocol_row(folder:Path, model:str, prior:str, seed:int, case:str, t, r, n:int)->dict:
     "A generated clip's clip-table row: the driving clip's labels and timing, the template as subject."
@@ -259,28 +606,40 @@ def _protocol_row(folder:Path, model:str, prior:str, seed:int, case:str, t, r, n
     return generated_row(r, f'megc2021/{g}/seed{seed}/{n:02d}', f'template/{t.name}', folder, generator=g, model=model,
                          prior=prior, seed=seed, template=t.name, driving_clip=r.clip_id, case=case)
 
-def protocol_cases(scale:str, per_class:int|None=None)->list:
-    "The protocol's (case id, template, driving row) triples: each driving clip × each template (3/class; 1 in pytest)."
+def protocol_cases(scale:str, # 'smoke' or 'full'
+                   per_class:int|None=None, # driving clips per class (default all of the list's: 3; 1 under pytest)
+                   data:str|Path|None=None # the data file (None: the embedded default)
+                  )->list:
+    "The protocol's (case id, template, driving row) triples: each driving clip × each template (Table II: 9 × 2)."
     per_class = per_class or (1 if experiment_scale(scale)[0] == 'test' else PROTOCOL_PER_CLASS)
-    data = corpora(scale)
-    drive = protocol_clips(data.test, per_class)
-    return [(f'{t.name}|{r.clip_id}', t, r) for r in drive.itertuples() for t in templates(data.size)]
+    d = corpora(scale, data)
+    drive = d.driving[d.driving.groupby('emotion3').cumcount() < per_class]
+    return [(f'{t.name}|{r.clip_id}', t, r) for r in drive.itertuples() for t in d.templates]
+
+def protocol_dir(scale:str, # 'smoke' or 'full'
+                 data:str|Path|None=None # the data file (None: the embedded default)
+                )->Path:
+    "Where the protocol's clips and scores go: `megc_protocol/` on the embedded default, else one folder per data file."
+    if not data: return experiment_dir(scale)/'megc_protocol'
+    return experiment_dir(scale)/f"megc_protocol_{hashlib.sha256(str(Path(data).resolve()).encode()).hexdigest()[:8]}"
 
 def megc_protocol(scale:str, # 'smoke' or 'full'
                   device='auto', # where to generate
                   per_class:int|None=None, # driving clips per class (default 3; 1 under pytest)
-                  intensity:float=1.0 # motion scale of the transfer
+                  intensity:float=1.0, # motion scale of the transfer
+                  data:str|Path|None=None # the data file (None: the embedded default)
                  )->tuple[pd.DataFrame, pd.DataFrame]:
-    "Generate (or read back) the protocol's clips per trained generator, score them: (generated clip table, scores)."
+    """Generate (or read back) the protocol's clips per trained generator, score them against the ground truth:
+    (generated clip table, scores); on data without ground truth (real datasets) the scores are empty."""
     from fpme.datasets import save_table
     from fpme.landmarks import read_clip
     from fpme.metrics import score_clip
-    out = experiment_dir(scale)/'megc_protocol'
-    data = corpora(scale)
-    cases = protocol_cases(scale, per_class)
-    drivers = {r.clip_id: prepare_driving(r.path, data.size, progress=False) for _, _, r in cases}
+    out = protocol_dir(scale, data)
+    size = corpora(scale, data).size
+    cases = protocol_cases(scale, per_class, data)
+    drivers = {r.clip_id: prepare_driving(r.path, size, progress=False) for _, _, r in cases}
     rows = []
-    for (model, prior, seed), run in trained_generators(scale, device).items():
+    for (model, prior, seed), run in trained_generators(scale, device, data=data).items():
         net = None
         for n, (case, t, r) in enumerate(cases):
             # keyed by run and case
@@ -296,6 +655,7 @@ def megc_protocol(scale:str, # 'smoke' or 'full'
             rows.append(_protocol_row(folder, model, prior, seed, case, t, r, n))
     generated = pd.DataFrame(rows)
     save_table(generated, out/'generated.csv')
+    if not corpora(scale, data).truth: return generated, pd.DataFrame()  # nothing to score against
     key = _scores_key(generated)
     if (out/'scores.json').is_file() and json.loads((out/'scores.json').read_text()).get('key') == key:
         return generated, pd.read_csv(out/'scores.csv')   # scored before: same clips, same scoring code

@@ -23,7 +23,7 @@ FOMM_SMOKE = dict(  # 64×64 on a 2-core CPU; widths chosen from profile_model (
 @dataclass
 class FOMMConfig(MotionModelConfig):
     "FOMM's settings (see `MotionModelConfig`; defaults = vox-256 with K = 18)."
-    PRESETS: ClassVar[dict] = {'smoke': FOMM_SMOKE, 'full': {}}
+    SCALES: ClassVar[dict] = {'smoke': FOMM_SMOKE, 'full': {}}
 
 # %% ../nbs/api/14_fomm.ipynb #d588f7a8
 class JacobianHead(nn.Module):

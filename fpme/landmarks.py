@@ -14,10 +14,11 @@ from .core import array_digest, cache_dir, save_npz
 from .keypoints import N_LANDMARKS, FRAME_SIZE
 
 # %% auto #0
-__all__ = ['PREDICTOR_DIST', 'PREDICTOR_FILE', 'MIN_SEARCH_SIDE', 'UPSAMPLE_TRIES', 'IMAGE_EXTS', 'VIDEO_EXTS',
-           'LANDMARK_CACHE_VERSION', 'FACE_MARGIN', 'predictor_path', 'NoFaceError', 'to_gray', 'detect_faces',
-           'detect_landmarks', 'read_image', 'frame_files', 'read_video', 'read_clip', 'ClipLandmarks', 'fill_missing',
-           'clip_landmarks', 'path_landmarks', 'face_box', 'crop_resize', 'to_crop', 'Clip', 'preprocess_clip']
+__all__ = ['PREDICTOR_DIST', 'PREDICTOR_FILE', 'MIN_SEARCH_SIDE', 'UPSAMPLE_TRIES', 'IMAGE_EXTS', 'VIDEO_EXTS', 'VIDEO_ADVICE',
+           'LANDMARK_CACHE_VERSION', 'MAX_REPAIR_GAP', 'FACE_MARGIN', 'predictor_path', 'NoFaceError', 'to_gray',
+           'detect_faces', 'detect_landmarks', 'read_image', 'frame_files', 'read_video', 'read_clip', 'VideoInfo',
+           'video_info', 'ClipLandmarks', 'FaceLostError', 'gap_runs', 'fill_missing', 'clip_landmarks',
+           'path_landmarks', 'face_box', 'crop_resize', 'to_crop', 'Clip', 'preprocess_clip']
 
 # %% ../nbs/api/03_landmarks.ipynb #054f7cea
 PREDICTOR_DIST = 'face_recognition_models'  # the registry package that ships the predictor
@@ -126,17 +127,29 @@ def frame_files(folder:str|Path # a folder of frame images
     return files
 
 # %% ../nbs/api/03_landmarks.ipynb #cb07853a
+VIDEO_ADVICE = "re-encode it (ffmpeg -i <video> -c:v libx264 out.mp4), or extract its frames into a folder and use that"
+
+def _open_video(path:str|Path)->cv2.VideoCapture:
+    "An opened OpenCV capture of a video file; a clear error for a missing, empty or unreadable file."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such video file")
+    if path.stat().st_size == 0: raise ValueError(f"{path}: the video file is empty; {VIDEO_ADVICE}")
+    cap = cv2.VideoCapture(str(path))
+    if cap.isOpened(): return cap
+    cap.release()
+    raise ValueError(f"{path}: not a video that OpenCV can open ({', '.join(VIDEO_EXTS)}); {VIDEO_ADVICE}")
+
 def read_video(path:str|Path # video file
               )->np.ndarray:
-    "All frames of a video file as (T, H, W, 3) uint8 RGB."
-    cap = cv2.VideoCapture(str(path))
+    "All frames of a video file as (T, H, W, 3) uint8 RGB (a grayscale video's three channels are equal)."
+    cap = _open_video(path)
     frames = []
     while True:
         ok, f = cap.read()
         if not ok: break
         frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
     cap.release()
-    if not frames: raise ValueError(f"{path}: no frame could be decoded; is it a video file ({', '.join(VIDEO_EXTS)})?")
+    if not frames: raise ValueError(f"{path}: no frame could be decoded, the file may be damaged; {VIDEO_ADVICE}")
     return np.stack(frames)
 
 # %% ../nbs/api/03_landmarks.ipynb #8ec24f8d
@@ -156,6 +169,30 @@ def read_clip(path:str|Path # an image, a folder of frames, or a video file
     if path.suffix.lower() in VIDEO_EXTS: return read_video(path)
     return read_image(path)[None]
 
+# %% ../nbs/api/03_landmarks.ipynb #c5fd3421
+@dataclass
+class VideoInfo:
+    "What a video file says about itself."
+    n_frames: int    # frames that decode, counted (a container's own count can be off)
+    fps: float|None  # the frame rate the file records; None when it records none
+    size: tuple      # (width, height) px
+
+def _recorded_fps(cap:cv2.VideoCapture)->float|None:
+    "The frame rate an opened video records, or None when it records none (OpenCV reports 0)."
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    return float(fps) if np.isfinite(fps) and fps > 0 else None
+
+def video_info(path:str|Path # video file
+              )->VideoInfo:
+    "Frame count (by decoding, so it agrees with `read_video`), recorded frame rate and size of a video file."
+    cap = _open_video(path)
+    fps, size = _recorded_fps(cap), (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    n = 0
+    while cap.grab(): n += 1
+    cap.release()
+    if not n: raise ValueError(f"{path}: no frame could be decoded, the file may be damaged; {VIDEO_ADVICE}")
+    return VideoInfo(n, fps, size)
+
 # %% ../nbs/api/03_landmarks.ipynb #2556405d
 LANDMARK_CACHE_VERSION = 1  # bump when detection changes, to invalidate cached landmarks
 
@@ -167,17 +204,50 @@ class ClipLandmarks:
     source: str = ''                           # what the clip was read from
 
 # %% ../nbs/api/03_landmarks.ipynb #3e32f1c8
+MAX_REPAIR_GAP = 3  # longest run of consecutive faceless frames that is interpolated; longer runs are refused
+
+class FaceLostError(NoFaceError):
+    "A clip loses its face where landmarks cannot be repaired: a long run of frames, or its first or last frame."
+
+def gap_runs(frames:list # sorted 0-based frame positions
+            )->list[tuple[int, int]]:
+    "Runs of consecutive positions as (first, last) pairs."
+    runs = []
+    for t in frames:
+        if runs and t == runs[-1][1] + 1: runs[-1] = (runs[-1][0], t)
+        else: runs.append((t, t))
+    return runs
+
+# %% ../nbs/api/03_landmarks.ipynb #095cdc53
+def _frames_text(run:tuple)->str: return f'frame {run[0]}' if run[0] == run[1] else f'frames {run[0]}-{run[1]}'
+
+def _gap_problem(run:tuple, n:int, max_gap:int)->str|None:
+    "Why a run of faceless frames of an `n`-frame clip cannot be repaired, or None when it can."
+    length = run[1] - run[0] + 1
+    if run[0] == 0: return f"no face in {_frames_text(run)} (the clip's start: no detected frame before it)"
+    if run[1] == n - 1: return f"no face in {_frames_text(run)} (the clip's end: no detected frame after it)"
+    if length > max_gap: return f"no face in {_frames_text(run)} ({length} frames > {max_gap} repairable)"
+    return None
+
 def fill_missing(landmarks:np.ndarray, # (T, 68, 2) with NaN rows where no face was found
-                 where:str='clip'      # name used in error messages
+                 where:str='clip',     # name used in error messages
+                 max_gap:int=MAX_REPAIR_GAP # longest run of faceless frames to interpolate
                 )->tuple[np.ndarray, list]:
-    "Interpolate NaN frames linearly between detected neighbours; return the filled array and the filled frame indices."
+    "Interpolate short runs of NaN frames between the detected frames around them; return them filled, and which."
     ok = ~np.isnan(landmarks).any(axis=(1, 2))
     if not ok.any():
         raise NoFaceError(
             f"{where}: no face found in any of its {len(landmarks)} frames; check that the clip shows a frontal face"
         )
-    t, miss = np.arange(len(landmarks)), np.flatnonzero(~ok)
-    flat = landmarks.reshape(len(landmarks), -1).copy()
+    miss = np.flatnonzero(~ok)
+    problems = [p for r in gap_runs(miss.tolist()) if (p := _gap_problem(r, len(landmarks), max_gap))]
+    if problems:
+        raise FaceLostError(
+            f"{where}: {'; '.join(problems)} (frames count from 0); trim the clip to the frames that show the face, "
+            f"or re-record it frontal and well lit; runs of up to {max_gap} faceless frames between detected ones "
+            "are interpolated (max_gap)"
+        )
+    t, flat = np.arange(len(landmarks)), landmarks.reshape(len(landmarks), -1).copy()
     for j in range(flat.shape[1]): flat[miss, j] = np.interp(miss, t[ok], flat[ok, j])
     return flat.reshape(landmarks.shape).astype(np.float32), miss.tolist()
 
@@ -195,9 +265,10 @@ def _detect_all(frames:np.ndarray, where:str, progress:bool)->np.ndarray:
 def clip_landmarks(frames:np.ndarray, # (T, H, W[, 3]) uint8 frames
                    where:str='clip',    # the clip's name, for the progress bar, warnings and errors
                    cache:bool=True,     # read/write the landmark cache
-                   progress:bool=True   # show a tqdm bar
+                   progress:bool=True,  # show a tqdm bar
+                   max_gap:int=MAX_REPAIR_GAP # longest run of faceless frames to interpolate
                   )->ClipLandmarks:
-    "68 landmarks of every frame (cached by content); faceless frames are filled from their neighbours and reported."
+    "68 landmarks of every frame (cached by content); short runs of faceless frames are interpolated and reported."
     key = f'v{LANDMARK_CACHE_VERSION}-{array_digest(frames)}'
     f = cache_dir('landmarks')/f'{key}.npz'
     if cache and f.is_file():
@@ -206,7 +277,7 @@ def clip_landmarks(frames:np.ndarray, # (T, H, W[, 3]) uint8 frames
     else:
         raw = _detect_all(frames, where, progress)
         if cache: save_npz(f, raw=raw)
-    lm, miss = fill_missing(raw, where)
+    lm, miss = fill_missing(raw, where, max_gap)
     if miss:
         warnings.warn(
             f"{where}: no face in {len(miss)} of {len(frames)} frames {miss}; "
@@ -216,9 +287,11 @@ def clip_landmarks(frames:np.ndarray, # (T, H, W[, 3]) uint8 frames
 
 # %% ../nbs/api/03_landmarks.ipynb #3a78239b
 def path_landmarks(path:str|Path, # an image, a frame folder or a video
-                   cache:bool=True, progress:bool=True)->ClipLandmarks:
+                   cache:bool=True, progress:bool=True,
+                   max_gap:int=MAX_REPAIR_GAP # longest run of faceless frames to interpolate
+                  )->ClipLandmarks:
     "Landmarks of every frame of an image, frame folder or video file."
-    return clip_landmarks(read_clip(path), str(path), cache, progress)
+    return clip_landmarks(read_clip(path), str(path), cache, progress, max_gap)
 
 # %% ../nbs/api/03_landmarks.ipynb #d5c1f260
 FACE_MARGIN = 0.25  # fraction of the landmarks' extent added on each side of the face box
@@ -265,9 +338,11 @@ class Clip:
 def preprocess_clip(frames:np.ndarray, # (T, H, W[, 3]) uint8 raw frames
                     size:int=FRAME_SIZE, # output side in px
                     margin:float=FACE_MARGIN, # face-box margin
-                    where:str='clip', cache:bool=True, progress:bool=True)->Clip:
+                    where:str='clip', cache:bool=True, progress:bool=True,
+                    max_gap:int=MAX_REPAIR_GAP # longest run of faceless frames to interpolate
+                   )->Clip:
     "Sec. IV-B: grayscale, crop every frame to the first frame's face box, resize, self-concatenate to 3 channels."
-    cl = clip_landmarks(frames, where, cache, progress)
+    cl = clip_landmarks(frames, where, cache, progress, max_gap)
     box = face_box(cl.landmarks[0], margin)
     gray = np.stack([crop_resize(to_gray(f, f'{where} frame {i}'), box, size) for i, f in enumerate(frames)])
     return Clip(np.repeat(gray[..., None], 3, -1), to_crop(cl.landmarks, box, size), box, cl.missing, where)

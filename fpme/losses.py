@@ -16,8 +16,8 @@ from .blocks import AntiAliasDown
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VGG19_CONFIG', 'VGG19_RELU', 'PERCEPTUAL_LAYERS', 'VGG19_FILE', 'ONET_FILE',
            'ONET_LAYERS', 'ONET_STAGES', 'ONET_OFFSET', 'ONET_SCALE', 'ONET_INPUT', 'RANDOM_SEED', 'FEATURE_KINDS',
-           'FALLBACK_KIND', 'PYRAMID_SCALES', 'PERCEPTUAL_PRESETS', 'SIGMA_AFFINE', 'SIGMA_TPS', 'POINTS_TPS',
-           'TPS_EPS', 'NEWTON_STEPS', 'PERCEPTUAL_WEIGHT', 'EQUIVARIANCE_VALUE_WEIGHT', 'EQUIVARIANCE_JACOBIAN_WEIGHT',
+           'FALLBACK_KIND', 'PYRAMID_SCALES', 'PERCEPTUAL_SCALES', 'SIGMA_AFFINE', 'SIGMA_TPS', 'POINTS_TPS', 'TPS_EPS',
+           'NEWTON_STEPS', 'PERCEPTUAL_WEIGHT', 'EQUIVARIANCE_VALUE_WEIGHT', 'EQUIVARIANCE_JACOBIAN_WEIGHT',
            'LOSS_WEIGHTS', 'vgg19_features', 'VGG19', 'FallbackWarning', 'vgg19_cache_path', 'find_vgg19_weights',
            'load_vgg19_state_', 'ONet', 'load_onet', 'randomise_', 'Pixels', 'load_vgg19', 'feature_net',
            'ImagePyramid', 'Perceptual', 'RandomTransform', 'equivariance_value', 'equivariance_jacobian',
@@ -283,7 +283,7 @@ class Perceptual(nn.Module):
         return total
 
 # %% ../nbs/api/16_losses.ipynb #0324f48d
-PERCEPTUAL_PRESETS = {  # keyword arguments of `Perceptual`
+PERCEPTUAL_SCALES = {  # keyword arguments of `Perceptual`
     # relu1_1–relu3_1: ≈ 50 ms at 64², batch 4
     'smoke': dict(kind='vgg', width=1.0, scales=PYRAMID_SCALES, layers=PERCEPTUAL_LAYERS[:3]),
     # FOMM's / the paper's loss

@@ -15,8 +15,8 @@ from .mraa import MRAA, MRAAConfig
 from .prior import PRIORS  # the facial prior variants (vanilla, +EWP, +AWP), defined once
 
 # %% auto #0
-__all__ = ['MODELS', 'CHECKPOINT', 'LOG', 'CONFIG', 'TrainConfig', 'build_model', 'image_size', 'load_checkpoint',
-           'load_generator']
+__all__ = ['MODELS', 'CHECKPOINT', 'LOG', 'CONFIG', 'RENAMED_FIELDS', 'TrainConfig', 'build_model', 'image_size',
+           'load_checkpoint', 'saved_config', 'load_generator']
 
 # %% ../nbs/api/17_models.ipynb #155ab6bc
 MODELS = {'fomm': (FOMM, FOMMConfig), 'mraa': (MRAA, MRAAConfig)}  # name -> (model class, config class)
@@ -27,8 +27,8 @@ class TrainConfig:
     "Everything a training run needs besides the data; saved beside every checkpoint."
     model: str = 'fomm'       # 'fomm' or 'mraa'
     prior: str = 'none'       # 'none', 'ewp' or 'awp'
-    preset: str = 'smoke'     # model and loss sizes: 'smoke' (CPU minutes) or 'full' (paper, GPU)
-    size: int = 64            # frame side in px (the models are fully convolutional; the preset sets it)
+    scale: str = 'smoke'      # model and loss sizes: 'smoke' (CPU minutes) or 'full' (paper, GPU)
+    size: int = 64            # frame side in px (the models are fully convolutional; the scale sets it)
     steps: int = 300          # optimisation steps
     batch_size: int = 4       # pairs per step (per process under torchrun)
     lr: float = 2e-4          # Adam learning rate (FOMM)
@@ -42,9 +42,9 @@ class TrainConfig:
 
 # %% ../nbs/api/17_models.ipynb #fc5b8187
 def build_model(cfg:TrainConfig)->nn.Module:
-    "The generator of `cfg` (FOMM or MRAA, with its prior) at the preset's size."
+    "The generator of `cfg` (FOMM or MRAA, with its prior) at the scale's size."
     cls, ccls = MODELS[cfg.model]
-    mcfg = replace(ccls.preset(cfg.preset), prior=cfg.prior)
+    mcfg = replace(ccls.at_scale(cfg.scale), prior=cfg.prior)
     check_frame_size(mcfg, cfg.size)  # a clear error before any weight is built
     return cls(mcfg)
 
@@ -69,15 +69,22 @@ def load_checkpoint(path:str|Path, # a checkpoint.pt, or the run folder holding 
     if missing: raise ValueError(f"{path}: not an fpme checkpoint (missing {sorted(missing)})")
     return ck
 
+# %% ../nbs/api/17_models.ipynb #e12db154
+RENAMED_FIELDS = {'preset': 'scale'}  # former TrainConfig field -> its name now (old checkpoints still load)
+
+def saved_config(config:dict # a checkpoint's `config` entry (`asdict` of a TrainConfig)
+                )->TrainConfig:
+    "The `TrainConfig` a checkpoint was trained with, tuples restored and former field names read."
+    config = {RENAMED_FIELDS.get(k, k): v for k, v in config.items()}
+    return TrainConfig(**{**config, 'betas': tuple(config['betas']), 'milestones': tuple(config['milestones'])})
+
 # %% ../nbs/api/17_models.ipynb #7a4776d8
 def load_generator(path:str|Path, # checkpoint file or run folder
                    device='auto')->tuple[nn.Module, TrainConfig]:
     "The trained generator of a checkpoint (eval mode, on `device`) and its training config."
     device = get_device(device)
     ck = load_checkpoint(path, device)
-    cfg = TrainConfig(
-        **{**ck['config'], 'betas': tuple(ck['config']['betas']), 'milestones': tuple(ck['config']['milestones'])}
-    )
+    cfg = saved_config(ck['config'])
     cls, ccls = MODELS[cfg.model]
     model = cls(ccls(**ck['model_config']))
     try: model.load_state_dict(ck['model'])

@@ -43,7 +43,7 @@ class MotionModelConfig:
     gen_num_down_blocks: int = 2       # ... down (= up) blocks
     gen_num_bottleneck_blocks: int = 6 # ... residual blocks at the bottom
     gen_skips: bool = False            # ... warped encoder skips (MRAA)
-    PRESETS: ClassVar[dict] = {'full': {}}  # name → overrides of the defaults
+    SCALES: ClassVar[dict] = {'full': {}}  # name → overrides of the defaults
 
     def __post_init__(self):
         if self.prior not in PRIORS:
@@ -54,17 +54,17 @@ class MotionModelConfig:
             )
 
     @classmethod
-    def preset(cls, name:str, # a key of PRESETS, e.g. 'smoke' or 'full'
+    def at_scale(cls, name:str, # a key of SCALES, e.g. 'smoke' or 'full'
                **overrides):  # fields to change, e.g. prior='ewp'
-        "The named preset, with overrides."
-        if name not in cls.PRESETS:
-            raise ValueError(f"{cls.__name__}: unknown preset {name!r}; choose one of {tuple(cls.PRESETS)}")
-        return cls(**{**cls.PRESETS[name], **overrides})
+        "The named scale, with overrides."
+        if name not in cls.SCALES:
+            raise ValueError(f"{cls.__name__}: unknown scale {name!r}; choose one of {tuple(cls.SCALES)}")
+        return cls(**{**cls.SCALES[name], **overrides})
 
     @classmethod
-    def smoke(cls, **overrides): return cls.preset('smoke', **overrides)
+    def smoke(cls, **overrides): return cls.at_scale('smoke', **overrides)
     @classmethod
-    def full(cls, **overrides): return cls.preset('full', **overrides)
+    def full(cls, **overrides): return cls.at_scale('full', **overrides)
 
 # %% ../nbs/api/13_motion_model.ipynb #231b6561
 def min_frame_size(cfg:MotionModelConfig)->int:
@@ -84,7 +84,7 @@ def check_frame_size(cfg:MotionModelConfig, # a model configuration
             f"frames of {size} px do not fit this model: "
             f"its {max(cfg.detector_num_blocks, cfg.dense_num_blocks)}-level hourglasses "
             f"at scale {cfg.scale_factor} need a side that is a multiple of {need} px; "
-            "use a larger size or a smaller preset"
+            "use a larger size or a smaller scale"
         )
     return size
 

@@ -30,7 +30,7 @@ class MRAAConfig(MotionModelConfig):
     bg_block_expansion: int = 32     # background predictor encoder: level-0 width
     bg_max_features: int = 1024      # ... channel cap
     bg_num_blocks: int = 5           # ... down blocks
-    PRESETS: ClassVar[dict] = {'smoke': MRAA_SMOKE, 'full': {}}
+    SCALES: ClassVar[dict] = {'smoke': MRAA_SMOKE, 'full': {}}
 
 # %% ../nbs/api/15_mraa.ipynb #ba07690d
 PCA_EPS = 1e-6     # ε regularising the eigen-gap r (normalised units²)

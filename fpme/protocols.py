@@ -158,10 +158,13 @@ def subject_split(table:pd.DataFrame, # a clip table
 
 # %% ../nbs/api/06_protocols.ipynb #6a3657b9
 def subject_folds(table:pd.DataFrame, # a clip table
-                  k:int|None=None # None: one fold per subject (LOSO); else k folds of whole subjects
+                  k:int|None=None, # None: one fold per subject (LOSO); else k folds of whole subjects
+                  seed:int=0 # seed of the subjects' draw into the k folds
                  )->list[np.ndarray]:
-    "Held-out row indices per fold: leave-one-subject-out, or (small budgets) k folds each holding out whole subjects."
+    """Held-out row indices per fold: leave-one-subject-out, or (small budgets) k folds each holding out whole
+    subjects drawn at random (taken in name order, a dataset that numbers its subjects by class would fold by class)."""
     subs = sorted(table.subject.unique())
+    if k is not None: subs = np.random.default_rng(seed).permutation(subs).tolist()
     groups = [[s] for s in subs] if k is None else [subs[i::k] for i in range(k)]
     return [np.flatnonzero(table.subject.isin(g).to_numpy()) for g in groups if len(g)]
 

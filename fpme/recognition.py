@@ -16,7 +16,7 @@ from .datasets import EMOTION3
 from .samplers import ClipSamples
 
 # %% auto #0
-__all__ = ['R2PLUS1D_STEM_MID', 'STAGE_WIDTHS', 'BACKBONES', 'uf1', 'RECOGNITION_PRESETS', 'Conv3DSimple', 'Conv3DNoTemporal',
+__all__ = ['R2PLUS1D_STEM_MID', 'STAGE_WIDTHS', 'BACKBONES', 'uf1', 'RECOGNITION_SCALES', 'Conv3DSimple', 'Conv3DNoTemporal',
            'Conv2Plus1D', 'mid_width', 'BasicBlock', 'basic_stem', 'r2plus1d_stem', 'VideoResNet', 'r3d_18', 'mc3_18',
            'r2plus1d_18', 'load_backbone_weights', 'accuracy', 'f1_macro', 'uar', 'RecognitionConfig',
            'recognition_config', 'load_samples', 'train_recognizer', 'predict', 'fit_predict']
@@ -193,17 +193,17 @@ class RecognitionConfig:
     flip: float = 0.5         # left-right mirror probability (training only)
     seed: int = 0
 
-RECOGNITION_PRESETS = {
+RECOGNITION_SCALES = {
     'full': RecognitionConfig(),
     # a 2-core CPU
     'smoke': RecognitionConfig(width=0.25, size=32, frames=8, batch_size=8, lr=1e-3, steps=30, decay_every=20)}
 
-def recognition_config(preset:str, backbone:str, **overrides)->RecognitionConfig:
-    "The preset's configuration for a backbone, with overrides."
-    if preset not in RECOGNITION_PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {list(RECOGNITION_PRESETS)}")
+def recognition_config(scale:str, backbone:str, **overrides)->RecognitionConfig:
+    "The scale's configuration for a backbone, with overrides."
+    if scale not in RECOGNITION_SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {list(RECOGNITION_SCALES)}")
     if backbone not in BACKBONES: raise ValueError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
-    return replace(RECOGNITION_PRESETS[preset], backbone=backbone, **overrides)
+    return replace(RECOGNITION_SCALES[scale], backbone=backbone, **overrides)
 
 # %% ../nbs/api/24_recognition.ipynb #a15f7ece
 def load_samples(table:pd.DataFrame, # clip table with emotion3 labels

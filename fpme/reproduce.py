@@ -15,7 +15,7 @@ from .experiments import experiment_scale, experiment_dir, GENERATOR_NAMES
 __all__ = ['QUALITY', 'PROTOCOL', 'STEPS', 'NOT_STATED', 'SETTINGS_TABLE', 'Step', 'ReproduceError', 'check_steps', 'read_params',
            'notebook_params', 'package_digest', 'step_digest', 'outputs', 'missing_outputs', 'run_notebook', 'Setting',
            'paper_settings', 'check_settings', 'settings_table', 'write_settings', 'table_files', 'results_markdown',
-           'reproduce', 'read_result', 'check_results']
+           'data_overrides', 'reproduce', 'read_result', 'check_results']
 
 # %% ../nbs/api/25_reproduce.ipynb #1b5f7e05
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Step:
     needs: tuple = ()      # notebooks (as `notebook`) of the steps that must run before it
     tables: tuple = ()     # table stems it writes (CSV + MD + TeX under tables/)
     figures: tuple = ()    # figure stems it writes (PNG + PDF under figures/)
+    truth: str|None = None # None: runs on any data; '': needs the synthetic ground truth; a parameter name: needs
+                           # the ground truth unless that parameter (a human sheet) is given
 
     @property
     def stem(self)->str:
@@ -34,12 +36,12 @@ class Step:
 QUALITY, PROTOCOL = 'paper/generator_quality', 'paper/fig6_megc_protocol'  # the steps others need
 STEPS = (
     Step('paper/fig4_fig5_keypoints', figures=('fig4_landmarks_keypoints', 'fig5_control_areas', 'keypoint_layouts')),
-    Step(QUALITY, tables=('generator_quality_{scale}',), figures=('generator_quality_{scale}',)),
+    Step(QUALITY, tables=('generator_quality_{scale}',), figures=('generator_quality_{scale}',), truth=''),
     Step(PROTOCOL, (QUALITY,), ('megc_protocol_{scale}',), ('fig6_megc_protocol_{scale}',)),
-    Step('paper/ablation', (PROTOCOL,), ('ablation_focus_{scale}',), ('fig_ablation_{scale}',)),
-    Step('paper/table3_expert_eval', (), ('table3_expert_scores_{scale}',)),
+    Step('paper/ablation', (PROTOCOL,), ('ablation_focus_{scale}',), ('fig_ablation_{scale}',), truth=''),
+    Step('paper/table3_expert_eval', (), ('table3_expert_scores_{scale}',), truth='expert_sheet'),
     Step('paper/tables4_5_public_eval', (PROTOCOL,), ('table4_ztest_{scale}', 'table5_preference_{scale}'),
-         ('fig7_voting_rate_{scale}', 'fig8_voting_boxplot_{scale}', 'fig9_sample_voting_{scale}')),
+         ('fig7_voting_rate_{scale}', 'fig8_voting_boxplot_{scale}', 'fig9_sample_voting_{scale}'), truth='votes'),
     Step('paper/table6_auto_eval', (PROTOCOL,), ('table6_auto_eval_{scale}',)),
     Step('paper/table7_augmented_recognition', (QUALITY,), ('table7_augmented_{scale}', 'table7_loso_{scale}')))
 
@@ -150,10 +152,10 @@ class Setting:
     name: str       # what the setting is
     where: str      # where the paper states it
     paper: str      # the paper's value ('not stated' when it gives none)
-    full: str       # fpme's full preset (GPU, `--scale full`)
-    smoke: str      # fpme's smoke preset (2-core CPU)
-    follows: bool   # whether the full preset follows the paper
-    why: str = ''   # why the full preset departs, or how the paper was read; required when `follows` is False
+    full: str       # fpme's full scale (GPU, `--scale full`)
+    smoke: str      # fpme's smoke scale (2-core CPU)
+    follows: bool   # whether the full scale follows the paper
+    why: str = ''   # why the full scale departs, or how the paper was read; required when `follows` is False
 
 NOT_STATED = 'not stated'
 
@@ -174,13 +176,13 @@ def _generator_settings()->list[Setting]:
     from fpme.mraa import MRAAConfig
     from fpme.prior import ewp
     from fpme.train import make_config, PAPER_ITERATIONS
-    from fpme.losses import PERCEPTUAL_PRESETS, LOSS_WEIGHTS
+    from fpme.losses import PERCEPTUAL_SCALES, LOSS_WEIGHTS
     full, smoke = make_config('fomm', 'awp', 'full'), make_config('fomm', 'awp', 'smoke')
     fc, sc_ = FOMMConfig.full(), FOMMConfig.smoke()
     maps = torch.rand(1, fc.num_kp, 4, 4)
     is_mean = bool(torch.allclose(ewp(maps), maps.mean(1, keepdim=True)))
     layers = {k: f"VGG-19 {v['layers'][0]}–{v['layers'][-1]}, scales {', '.join(f'{s:g}' for s in v['scales'])}"
-              for k, v in PERCEPTUAL_PRESETS.items()}
+              for k, v in PERCEPTUAL_SCALES.items()}
     equal = len(set(LOSS_WEIGHTS.values())) == 1
     weights = ', '.join(f'{k} {v:g}' for k, v in LOSS_WEIGHTS.items())
     return [
@@ -248,7 +250,7 @@ def _generator_settings()->list[Setting]:
             'VGG-19 (ImageNet) features, pyramid',
             layers['full'],
             layers['smoke'],
-            PERCEPTUAL_PRESETS['full']['kind'] == 'vgg',
+            PERCEPTUAL_SCALES['full']['kind'] == 'vgg',
             'ImageNet weights are read from a local file (never downloaded); without them both scales fall back to '
             'face-trained ONet features and say so',
         ),
@@ -372,10 +374,10 @@ def paper_settings()->list[Setting]:
 
 def check_settings(settings:list # `Setting`s
                   )->list:
-    "Raise if a full-preset value departs from the paper with no reason written beside it."
+    "Raise if a full-scale value departs from the paper with no reason written beside it."
     bad = [s.name for s in settings if not s.follows and not s.why]
     if bad:
-        raise ReproduceError(f"the full preset departs from the paper in {bad} with no reason given; "
+        raise ReproduceError(f"the full scale departs from the paper in {bad} with no reason given; "
                              "write one in fpme.reproduce or follow the paper")
     return settings
 
@@ -422,24 +424,51 @@ def _done(scale:str, step:Step)->dict:
     f = _state(scale)/f'{step.stem}.json'
     return json.loads(f.read_text()) if f.is_file() else {}
 
+def data_overrides(data:str|Path|None, # a data file (`fpme.experiments.read_data_file`), or None
+                   votes:str|Path|None=None, # a human vote sheet (overrides the data file's)
+                   expert_sheet:str|Path|None=None # a human expert sheet (overrides the data file's)
+                  )->tuple[dict, bool]:
+    "The notebook parameters a data file and sheets set, and whether the data carries the synthetic ground truth."
+    from fpme.experiments import read_data_file
+    spec = read_data_file(data) if data else None
+    sheets = dict(votes=votes or (spec and spec.votes), expert_sheet=expert_sheet or (spec and spec.expert_sheet))
+    over = {k: str(Path(v).resolve()) for k, v in sheets.items() if v}
+    if spec: over['data_file'] = str(spec.file)
+    return over, spec is None or spec.truth is not None
+
+def _truth_missing(s:Step, p:dict, truth:bool)->bool:
+    "Whether a step needs the synthetic ground truth that the data lacks (and no human sheet stands in for it)."
+    return not truth and s.truth is not None and not (s.truth and p.get(s.truth))
+
 def reproduce(scale:str='smoke', # 'smoke' (CPU) or 'full' (GPU)
               device:str|None=None, # passed to every notebook that takes `device` (default: the YAML's)
               only:list|None=None, # run just these steps (stems or paths; what they need runs too when out of date)
               force:bool=False, # run even up-to-date steps
               steps:tuple=STEPS, nbs:Path|None=None, params_dir:Path|None=None,
-              progress:bool=True)->pd.DataFrame:
+              progress:bool=True,
+              data:str|Path|None=None, # a data file naming your datasets (None: the embedded synthetic corpus)
+              votes:str|Path|None=None, # human votes for Tables IV-V (e.g. `fpme study export`)
+              expert_sheet:str|Path|None=None # human expert scores for Table III
+             )->pd.DataFrame:
     "Run the experiment notebooks of `steps` in order, skipping up-to-date ones; one row per step (status, seconds)."
     nbs = Path(nbs or project_path('nbs'))
     want = _closure(steps, only)
     check_steps(steps, nbs, want)
     name = experiment_scale(scale)[0]
     params = read_params(scale, params_dir)
+    over, truth = data_overrides(data, votes, expert_sheet)
+    if device: over['device'] = device
     package = package_digest()
     digests, rows = {}, []
     for i, s in enumerate(steps, 1):
         if s.notebook not in want: continue
         path = nbs/f'{s.notebook}.ipynb'
-        p = notebook_params(path, params, **({'device': device} if device else {}))
+        p = notebook_params(path, params, **over)
+        if _truth_missing(s, p, truth):
+            why = 'the synthetic ground truth' + (f' or a human sheet ({s.truth})' if s.truth else '')
+            print(f"[{i}/{len(steps)}] {s.notebook}: skipped: it needs {why}, which this data lacks")
+            rows.append(dict(step=s.notebook, status='skipped (no ground truth)', seconds=0.0))
+            continue
         digests[s.notebook] = d = step_digest(
             path, p, [digests.get(n, _done(scale, Step(n)).get('digest')) for n in s.needs], package
         )

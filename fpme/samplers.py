@@ -24,7 +24,7 @@ __all__ = ['CLIP_CACHE_VERSION', 'PREPARED_IN_MEMORY', 'LANDMARKS_FILE', 'SPANS'
            'resample_time', 'class_indices', 'ClipSamples', 'verify_frames']
 
 # %% ../nbs/api/07_samplers.ipynb #17dca162
-CLIP_CACHE_VERSION = 1   # bump when preparation changes, to invalidate prepared clips
+CLIP_CACHE_VERSION = 2   # bump when preparation changes, to invalidate prepared clips (2: lost faces refused)
 PREPARED_IN_MEMORY = 16  # prepared clips a process keeps decoded (least recently used dropped)
 LANDMARKS_FILE = 'landmarks.npy'  # a clip folder's own (T, 68, 2) landmarks, used instead of dlib
 
@@ -63,8 +63,8 @@ def _read_frames(row)->np.ndarray:
     from fpme.landmarks import read_clip
     try: return read_clip(row.path)
     except ValueError as e:
-        raise InvalidDataError(
-            f"{row.clip_id}: {e}; fpme.samplers.verify_frames(table) lists every broken frame") from None
+        hint = '' if Path(row.path).is_file() else '; fpme.samplers.verify_frames(table) lists every broken frame'
+        raise InvalidDataError(f"{row.clip_id}: {e}{hint}") from None
 
 def _prepare_raw(row, size:int, progress:bool)->PreparedClip:
     "Sec. IV-B on a raw clip: grayscale, first frame's face box, crop, resize; landmarks mapped into the crop."

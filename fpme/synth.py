@@ -4,7 +4,7 @@
 
 # %% ../nbs/api/09_synth.ipynb #0c29e718
 from __future__ import annotations
-import json
+import csv, json, shutil
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import cv2
@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 from .core import SAMPLE_FACES, sample_face, lfw_faces, atomic_write, save_json, save_figure
 from .landmarks import clip_landmarks, face_box, crop_resize, to_crop, to_gray, NoFaceError, FACE_MARGIN
-from .datasets import EMOTION3
+from .datasets import EMOTION3, CASME2_COLUMNS, SAMM_COLUMNS
 
 # %% auto #0
 __all__ = ['HELDOUT_PORTRAITS', 'LFW_HELDOUT_FRACTION', 'LFW_FACES', 'PORTRAIT_SOURCES', 'CHEEK_R', 'CHEEK_L', 'BROW_INNER',
@@ -21,10 +21,13 @@ __all__ = ['HELDOUT_PORTRAITS', 'LFW_HELDOUT_FRACTION', 'LFW_FACES', 'PORTRAIT_S
            'UPPER_LIP_IN', 'LOWER_LIP_OUT', 'LOWER_LIP_IN', 'LIP_CORNERS', 'CHIN', 'AU_MOTIONS', 'BLINK_MOTION',
            'RADIUS', 'PROTOTYPES', 'TO_EMOTION3', 'AUS', 'AMPLITUDE', 'DURATION', 'RISE', 'FPS_CHOICES', 'LEAD',
            'AU_WEIGHT_JITTER', 'BLINK_PROBABILITY', 'BLINK_DURATION', 'BLINK_DEPTH', 'JITTER_SHIFT', 'JITTER_ROTATE',
-           'JITTER_SMOOTH', 'DRIFT', 'NOISE_SIGMA', 'SYNTH_PRESETS', 'MANIFEST', 'Identity', 'load_identities',
-           'face_frame', 'control_points', 'displacement', 'Programme', 'intensity', 'sample_programme',
-           'programme_field', 'render', 'region_flow', 'programme_mask', 'SynthConfig', 'write_clip',
-           'balanced_emotion', 'make_corpus', 'frame_differences', 'plot_strip']
+           'JITTER_SMOOTH', 'DRIFT', 'NOISE_SIGMA', 'SYNTH_SCALES', 'MANIFEST', 'LAYOUT_DATASETS', 'LAYOUT_LABELS',
+           'SMIC_SHORT', 'LAYOUT_FIRST', 'LAYOUT_ROOTS', 'SAMM_FIRST_SUBJECT', 'LAYOUT_KEY', 'CASME2_SHEET',
+           'SAMM_SHEET', 'Identity', 'crop_identity', 'load_identities', 'face_frame', 'control_points', 'displacement',
+           'Programme', 'intensity', 'sample_programme', 'programme_field', 'render', 'region_flow', 'programme_mask',
+           'SynthConfig', 'write_clip', 'balanced_emotion', 'make_corpus', 'layout_dataset', 'layout_subject',
+           'layout_clip', 'layout_frames', 'layout_folder', 'layout_plan', 'write_layout_trees', 'frame_differences',
+           'plot_strip']
 
 # %% ../nbs/api/09_synth.ipynb #e51fe25e
 HELDOUT_PORTRAITS = ('grace_hopper', 'biden')  # template identities, never in training (one woman, one man)
@@ -47,7 +50,7 @@ PORTRAIT_SOURCES = {  # identity -> provenance recorded in the manifest
     'obama': 'data/faces/obama.jpg (White House portrait, public domain; via face_recognition 1.3.0 sdist)',
     'biden': 'data/faces/biden.jpg (White House portrait, public domain; via face_recognition 1.3.0 sdist)'}
 
-def _identity(name:str, source:str, photo:np.ndarray, size:int, split:str)->Identity|None:
+def crop_identity(name:str, source:str, photo:np.ndarray, size:int, split:str)->Identity|None:
     "Crop one photo as in Sec. IV-B; None when dlib finds no face (reported by the caller)."
     try: lm = clip_landmarks(photo[None], name, progress=False).landmarks[0]
     except NoFaceError: return None
@@ -61,7 +64,7 @@ def load_identities(size:int=64,  # crop side in px
                    )->list[Identity]:
     "All identities of the corpus, cropped to size×size, each marked 'train' or 'heldout'."
     out = [
-        _identity(n, PORTRAIT_SOURCES[n], sample_face(n), size, 'heldout' if n in HELDOUT_PORTRAITS else 'train')
+        crop_identity(n, PORTRAIT_SOURCES[n], sample_face(n), size, 'heldout' if n in HELDOUT_PORTRAITS else 'train')
         for n in PORTRAIT_SOURCES
     ]
     if lfw:
@@ -69,7 +72,7 @@ def load_identities(size:int=64,  # crop side in px
         held = set(
             np.random.default_rng(seed).choice(LFW_FACES, int(LFW_HELDOUT_FRACTION * LFW_FACES), replace=False).tolist()
         )
-        out += [_identity(f'lfw/{i:03d}', f'scikit-image data.lfw_subset #{i} (Labeled Faces in the Wild)', f, size,
+        out += [crop_identity(f'lfw/{i:03d}', f'scikit-image data.lfw_subset #{i} (Labeled Faces in the Wild)', f, size,
                           'heldout' if i in held else 'train') for i, f in enumerate(faces)]
     return [i for i in out if i is not None]
 
@@ -327,10 +330,11 @@ class SynthConfig:
     clips: int = 24      # number of driving clips
     stride: int = 4      # keep every n-th captured frame (1 = all)
     lfw: bool = True     # include LFW faces as identities
-    seed: int = 0        # corpus seed
+    seed: int = 0        # corpus seed: which faces perform which programmes
+    identity_seed: int = 0 # seed of the LFW faces held out (fixed, so that corpora of any seed share the split)
     balanced: bool = False # cycle the MEGC2019 classes (negative, positive, surprise) clip by clip
 
-SYNTH_PRESETS = {  # scale -> corpus size
+SYNTH_SCALES = {  # scale -> corpus size
     'smoke': SynthConfig(size=64, clips=24, stride=4),
     'full': SynthConfig(size=256, clips=3000, stride=2)}
 MANIFEST = 'manifest.csv'  # the corpus' clip table
@@ -384,7 +388,7 @@ def make_corpus(out:str|Path, # corpus folder (created)
     "Render a labelled synthetic micro-expression corpus into `out`; resumable; returns the manifest."
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    idents = [i for i in load_identities(cfg.size, cfg.seed, cfg.lfw) if i.split == split]
+    idents = [i for i in load_identities(cfg.size, cfg.identity_seed, cfg.lfw) if i.split == split]
     if not idents: raise ValueError(f"no {split!r} identities found; check that the face photos load (fpme demo)")
     rows = []
     for i in tqdm(range(cfg.clips), desc=f'synth {out.name}', unit='clip', disable=not progress):
@@ -400,6 +404,115 @@ def make_corpus(out:str|Path, # corpus folder (created)
     with atomic_write(out/MANIFEST, 'w') as f: table.to_csv(f, index=False)
     save_json({**asdict(cfg), 'split': split}, out/'config.json')
     return table
+
+# %% ../nbs/api/09_synth.ipynb #9345be85
+LAYOUT_DATASETS = ('casme2', 'samm', 'smic_hs')  # the real layouts the corpus is written in (MEGC2019's datasets)
+LAYOUT_LABELS = {  # dataset -> the corpus's fine emotion -> that dataset's own label of the same MEGC2019 class
+    'casme2': {'happiness': 'happiness', 'surprise': 'surprise', 'disgust': 'disgust', 'repression': 'repression',
+               'anger': 'disgust', 'sadness': 'disgust'},  # CASME II's fear and sadness are outside MEGC2019
+    'samm': {'happiness': 'Happiness', 'surprise': 'Surprise', 'disgust': 'Disgust', 'repression': 'Contempt',
+             'anger': 'Anger', 'sadness': 'Sadness'}}
+SMIC_SHORT = {'negative': 'ne', 'positive': 'po', 'surprise': 'sur'}  # SMIC-HS clip names: s3_po_05
+LAYOUT_FIRST = {'casme2': 46, 'samm': 5562, 'smic_hs': 586718}  # number of a clip's first frame (none start at 1)
+LAYOUT_ROOTS = {'casme2': 'CASME2', 'samm': 'SAMM', 'smic_hs': 'SMIC'}  # each dataset's top folder below the root
+SAMM_FIRST_SUBJECT = 6  # SAMM's subjects are numbered from 006
+LAYOUT_KEY = 'synthetic_key.csv'  # loader clip id -> the synthetic clip it holds (the ground truth's way back)
+CASME2_SHEET = 'CASME2-coding-20140508.csv'  # CASME II's coding sheet (written as CSV)
+SAMM_SHEET = 'SAMM_Micro_FACS_Codes_v2.csv'  # SAMM's FACS-code sheet (written as CSV)
+
+def layout_dataset(i:int # the clip's index in its corpus
+                  )->str:
+    "The dataset whose layout a corpus clip goes to: runs of three clips (one per class when balanced) in turn."
+    return LAYOUT_DATASETS[(i // len(EMOTION3)) % len(LAYOUT_DATASETS)]
+
+def layout_subject(dataset:str, # 'casme2', 'samm' or 'smic_hs'
+                   k:int # the subject's 0-based number in that dataset
+                  )->str:
+    "A subject folder name in the dataset's own style: sub01, 006, s1."
+    if dataset == 'casme2': return f'sub{k + 1:02d}'
+    if dataset == 'samm': return f'{SAMM_FIRST_SUBJECT + k:03d}'
+    return f's{k + 1}'
+
+def layout_clip(dataset:str, sub:str, # the subject folder
+                j:int, # the clip's 0-based number in its subject
+                emotion3:str)->str:
+    "A clip name in the dataset's own style: EP01_01, 006_1_1, s1_po_01."
+    if dataset == 'casme2': return f'EP{j + 1:02d}_01'
+    if dataset == 'samm': return f'{sub}_{j + 1}_1'
+    return f'{sub}_{SMIC_SHORT[emotion3]}_{j + 1:02d}'
+
+# %% ../nbs/api/09_synth.ipynb #93900222
+def layout_frames(dataset:str, sub:str, n:int)->list:
+    "The frame file names of an n-frame clip: img46.jpg, 006_05562.jpg, image586718.bmp, ..."
+    first = LAYOUT_FIRST[dataset]
+    if dataset == 'casme2': return [f'img{first + t}.jpg' for t in range(n)]
+    if dataset == 'samm': return [f'{sub}_{first + t:05d}.jpg' for t in range(n)]
+    return [f'image{first + t}.bmp' for t in range(n)]
+
+def layout_folder(root:Path, # where the trees are written
+                  dataset:str, sub:str, clip:str, emotion3:str)->Path:
+    "A clip's folder: CASME2/CASME2_RAW_selected/sub01/EP01_01, SAMM/SAMM/006/006_1_1, SMIC/HS/s1/micro/<label>/<clip>."
+    top = Path(root)/LAYOUT_ROOTS[dataset]
+    if dataset == 'casme2': return top/'CASME2_RAW_selected'/sub/clip
+    if dataset == 'samm': return top/'SAMM'/sub/clip
+    return top/'HS'/sub/'micro'/emotion3/clip
+
+# %% ../nbs/api/09_synth.ipynb #3861afca
+def layout_plan(tables:dict # split ('train', 'heldout') -> the synthetic corpus of that split (`make_corpus`)
+               )->pd.DataFrame:
+    """Where each synthetic clip goes: its dataset, subject (one per dataset and identity) and clip name in that
+    dataset's style, its label there, and the loader's clip id; the synthetic columns kept for the ground truth."""
+    rows, subjects, clips = [], {}, {}
+    for table in tables.values():
+        for i, r in enumerate(table.itertuples(index=False)):
+            ds = layout_dataset(i)
+            key = (ds, r.identity)
+            if key not in subjects: subjects[key] = layout_subject(ds, sum(k[0] == ds for k in subjects))
+            sub = subjects[key]
+            clips[key] = clips.get(key, -1) + 1
+            clip = layout_clip(ds, sub, clips[key], r.emotion3)
+            label = LAYOUT_LABELS[ds][r.emotion] if ds in LAYOUT_LABELS else r.emotion3
+            rows.append({**r._asdict(), 'clip_id': f'{ds}/{sub}/{clip}', 'source_clip': r.clip_id, 'dataset': ds,
+                         'layout_subject': sub, 'layout_clip': clip, 'label': label})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/api/09_synth.ipynb #2fc939ee
+def _copy_clip(r, folder:Path):
+    "A synthetic clip's frames under the layout's names and formats, then its landmarks.npy (the completion mark)."
+    folder.mkdir(parents=True, exist_ok=True)
+    names = layout_frames(r.dataset, r.layout_subject, r.n_frames)
+    for src, name in zip(sorted(Path(r.path).glob('img*.png')), names):
+        cv2.imwrite(str(folder/name), cv2.imread(str(src), cv2.IMREAD_UNCHANGED))
+    shutil.copyfile(Path(r.path)/'landmarks.npy', folder/'landmarks.npy')
+
+def _sheet_rows(plan:pd.DataFrame, dataset:str)->list:
+    "Coding-sheet rows of a dataset's clips: subject, filename, onset, apex and offset frame numbers, AUs, label."
+    first = LAYOUT_FIRST[dataset]
+    return [[r.layout_subject, r.layout_clip, first + r.onset, first + r.apex, first + r.offset, r.aus, r.label]
+            for r in plan[plan.dataset == dataset].itertuples()]
+
+def _write_sheets(plan:pd.DataFrame, root:Path):
+    "CASME II's coding sheet and SAMM's FACS-code sheet (notes above the header), as CSV; SMIC-HS has none."
+    casme2 = pd.DataFrame(_sheet_rows(plan, 'casme2'), columns=list(CASME2_COLUMNS.values()))
+    with atomic_write(root/LAYOUT_ROOTS['casme2']/CASME2_SHEET, 'w') as f: casme2.to_csv(f, index=False)
+    with atomic_write(root/LAYOUT_ROOTS['samm']/SAMM_SHEET, 'w') as f:
+        w = csv.writer(f)
+        w.writerows([['SAMM micro-movement FACS codes (fpme synthetic corpus)'], [], list(SAMM_COLUMNS.values())])
+        w.writerows(_sheet_rows(plan, 'samm'))
+
+def write_layout_trees(tables:dict, # split ('train', 'heldout') -> the synthetic corpus of that split
+                       root:str|Path, # where CASME2/, SAMM/ and SMIC/ are written (resumable)
+                       progress:bool=False)->pd.DataFrame:
+    """The synthetic clips as CASME II-, SAMM- and SMIC-HS-shaped trees with their coding sheets, plus the key
+    (`LAYOUT_KEY`) from each loader clip id back to the synthetic clip; returns the key."""
+    root = Path(root)
+    plan = layout_plan(tables)
+    for r in tqdm(list(plan.itertuples()), desc='real layouts', unit='clip', disable=not progress):
+        folder = layout_folder(root, r.dataset, r.layout_subject, r.layout_clip, r.emotion3)
+        if not (folder/'landmarks.npy').is_file(): _copy_clip(r, folder)
+    _write_sheets(plan, root)
+    with atomic_write(root/LAYOUT_KEY, 'w') as f: plan.to_csv(f, index=False)
+    return plan
 
 # %% ../nbs/api/09_synth.ipynb #da464c65
 def frame_differences(frames:np.ndarray # (T, H, W) uint8

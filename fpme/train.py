@@ -12,10 +12,10 @@ import torch
 import torch.nn as nn
 from tqdm import tqdm
 from .core import atomic_write, get_device, seed_everything, save_json
-from .models import MODELS, PRIORS, TrainConfig, CHECKPOINT, LOG, CONFIG, build_model, load_checkpoint
+from .models import MODELS, PRIORS, TrainConfig, CHECKPOINT, LOG, CONFIG, build_model, load_checkpoint, saved_config
 from fpme.losses import (
     Perceptual,
-    PERCEPTUAL_PRESETS,
+    PERCEPTUAL_SCALES,
     RandomTransform,
     equivariance_value,
     equivariance_jacobian,
@@ -25,25 +25,25 @@ from fpme.losses import (
 
 
 # %% auto #0
-__all__ = ['PAPER_ITERATIONS', 'TRAIN_PRESETS', 'SEED_STRIDE', 'make_config', 'step_losses', 'GeneratorLoss', 'step_seed',
+__all__ = ['PAPER_ITERATIONS', 'TRAIN_SCALES', 'SEED_STRIDE', 'make_config', 'step_losses', 'GeneratorLoss', 'step_seed',
            'rng_state', 'save_checkpoint', 'CSVLog', 'draw_batch', 'distributed', 'train']
 
 # %% ../nbs/api/18_train.ipynb #3590016c
 PAPER_ITERATIONS = 5000  # generator training iterations (Sec. IV-B)
-TRAIN_PRESETS = {  # scale -> training length and batch
+TRAIN_SCALES = {  # scale -> training length and batch
     'smoke': dict(size=64, steps=300, batch_size=4, checkpoint_every=100, log_every=10),
     'full': dict(size=256, steps=PAPER_ITERATIONS, batch_size=16, checkpoint_every=500, log_every=50)}
 
-def make_config(model:str='fomm', prior:str='none', preset:str='smoke', **overrides)->TrainConfig:
-    "A validated `TrainConfig` from a preset plus overrides."
+def make_config(model:str='fomm', prior:str='none', scale:str='smoke', **overrides)->TrainConfig:
+    "A validated `TrainConfig` from a scale plus overrides."
     if model not in MODELS: raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
     if prior not in PRIORS: raise ValueError(f"unknown prior {prior!r}; choose one of {PRIORS}")
-    if preset not in TRAIN_PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(TRAIN_PRESETS)}")
+    if scale not in TRAIN_SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(TRAIN_SCALES)}")
     known = {f.name for f in fields(TrainConfig)}
     bad = set(overrides) - known
     if bad: raise ValueError(f"unknown training option(s) {sorted(bad)}; known: {sorted(known)}")
-    return TrainConfig(model=model, prior=prior, preset=preset, **{**TRAIN_PRESETS[preset], **overrides})
+    return TrainConfig(model=model, prior=prior, scale=scale, **{**TRAIN_SCALES[scale], **overrides})
 
 # %% ../nbs/api/18_train.ipynb #528874d1
 def step_losses(model:nn.Module,       # the generator (possibly DDP-wrapped)
@@ -161,12 +161,12 @@ def train(cfg:TrainConfig,   # what to train
         raise FileExistsError(f"{out/CHECKPOINT} exists: pass --resume to continue it, or choose another --out")
     seed_everything(cfg.seed)
     model = build_model(cfg).to(device)
-    perceptual = Perceptual(**PERCEPTUAL_PRESETS[cfg.preset]).to(device)
+    perceptual = Perceptual(**PERCEPTUAL_SCALES[cfg.scale]).to(device)
     opt, sched = _optimizer(model, cfg)
     start = 0
     if resume and (out/CHECKPOINT).exists():
         ck = load_checkpoint(out, device)
-        if json.loads(json.dumps(ck['config'])) != json.loads(json.dumps(asdict(cfg))):
+        if json.loads(json.dumps(asdict(saved_config(ck['config'])))) != json.loads(json.dumps(asdict(cfg))):
             raise ValueError(
                 f"{out}: the checkpoint was trained with another configuration {ck['config']}; "
                 "resume with the same options"
