@@ -11,16 +11,17 @@ benchmarks/results/flow_recognition_<scale>.md (under runs/test/ when run by the
 
     python benchmarks/flow_recognition.py                          # smoke scale, both networks, seeds 0-9
     python benchmarks/flow_recognition.py --archs ststnet --seeds 0 1 2 --no-references
+    python benchmarks/flow_recognition.py --archs off_apexnet --members 5 --seeds 0 1 2 3 4 5   # seed ensembles
     python benchmarks/flow_recognition.py --tiny                   # the plumbing, in seconds
 """
 import argparse, datetime, platform, sys, time
 from dataclasses import replace, asdict
 import numpy as np, pandas as pd, torch
-from fpme.core import get_device, markdown_table, project_path, in_test, runs_dir
+from fpme.core import get_device, markdown_table, project_path, in_test, runs_dir, parallel_map, job_workers
 from fpme.experiments import corpora, experiment_scale
 from fpme.metrics import mean_ci
 from fpme.recognition import accuracy, f1_macro, uar
-from fpme.flow import FLOW_ARCHS, FlowConfig, load_flow, train_flow, predict_flow, transfer_flow
+from fpme.flow import FLOW_ARCHS, FlowConfig, load_flow, fit_predict_flow, transfer_flow
 
 TINY_EPOCHS = 5     # --tiny: epochs of the one training run
 TINY_REFERENCE = 2  # --tiny: test clips whose transfers are rendered
@@ -70,6 +71,8 @@ def main():
     ap.add_argument('--epochs', type=int, default=None, help='override FlowConfig.epochs')
     ap.add_argument('--window', type=int, default=None, help='override FlowConfig.window')
     ap.add_argument('--jitter', type=int, default=None, help='override FlowConfig.jitter')
+    ap.add_argument('--members', type=int, default=None, help='override FlowConfig.members (a seed ensemble per seed)')
+    ap.add_argument('--workers', type=int, default=None, help='training processes (default: one per CPU core)')
     ap.add_argument('--no-references', action='store_true', help='skip the perfect-transfer and still-face rows')
     ap.add_argument('--scale', default='smoke')
     ap.add_argument('--device', default='cpu')
@@ -78,7 +81,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = get_device(a.device)
-    overrides = {k: v for k, v in dict(epochs=a.epochs, window=a.window, jitter=a.jitter).items() if v is not None}
+    overrides = {k: v for k, v in dict(epochs=a.epochs, window=a.window, jitter=a.jitter, members=a.members).items()
+                 if v is not None}
     if a.tiny: overrides.setdefault('epochs', TINY_EPOCHS)
     seeds = a.seeds[:1] if a.tiny else a.seeds
     cfg = replace(FlowConfig(), **overrides)
@@ -89,21 +93,18 @@ def main():
     sets = test_sets(data, cfg, not a.no_references, TINY_REFERENCE if a.tiny else None)
     print(f"{scale} scale: {len(data.train)} training clips, "
           + ', '.join(f"{k} {len(v[1])}" for k, v in sets.items()) + f"; features in {time.time() - t0:.0f} s")
-    runs = []
-    for arch in a.archs:
-        for seed in seeds:
-            t1 = time.time()
-            m = train_flow(replace(cfg, arch=arch, seed=seed), train, device=dev)
-            for name, (x, y) in sets.items():
-                runs.append(dict(network=arch, seed=seed, **{'test set': name, 'clips': len(y)},
-                                 **score(y.numpy(), predict_flow(m, x))))
-            print(f"  {arch} seed {seed}: held-out UF1 {runs[-len(sets)]['UF1']:.3f} ({time.time() - t1:.0f} s)",
-                  flush=True)
+    keys = [(arch, seed) for arch in a.archs for seed in seeds]
+    jobs = [(replace(cfg, arch=arch, seed=seed), train, None, 1.0, dev, tuple(x for x, _ in sets.values())) for arch, seed in keys]
+    t1 = time.time()
+    preds = parallel_map(fit_predict_flow, jobs, a.workers or job_workers('cpu', len(jobs)), a.threads)  # side by side
+    runs = [dict(network=arch, seed=seed, **{'test set': name, 'clips': len(y)}, **score(y.numpy(), p))
+            for (arch, seed), ps in zip(keys, preds) for (name, (_, y)), p in zip(sets.items(), ps)]
+    print(f"{len(jobs)} training runs in {time.time() - t1:.0f} s", flush=True)
     table = summarise(pd.DataFrame(runs))
     command = ' '.join(['python benchmarks/flow_recognition.py', *sys.argv[1:]])
     settings = {k: v for k, v in asdict(cfg).items() if k not in ('arch', 'seed')}
     stamp = (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; `{command}`; scale {scale}; "
-             f"seeds {list(seeds)}; {cpu_name()}, {torch.get_num_threads()} torch thread(s), device {dev}; "
+             f"seeds {list(seeds)}; {cpu_name()}, {a.threads} torch thread(s) per process, device {dev}; "
              f"{time.time() - t0:.0f} s; data {data.data_file.parent.name}/{data.data_file.name}; "
              f"FlowConfig {settings}")
     text = (f"# Flow recognition ({scale})\n\n{stamp}\n\n{data.source}. UF1/UAR/accuracy: mean (min-max) over "
@@ -111,7 +112,7 @@ def main():
             "a constant guess about 0.17.\n\n" + markdown_table(table))
     print(text)
     out = (runs_dir('test', 'benchmarks') if in_test() or a.tiny else project_path('benchmarks', 'results'))
-    path = out/f'flow_recognition_{scale}.md'
+    path = out/(f'flow_recognition_{scale}' + (f'_members{cfg.members}' if cfg.members > 1 else '') + '.md')
     path.write_text(text)
     print(f"written {path}")
 

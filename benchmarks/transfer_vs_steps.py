@@ -6,12 +6,16 @@ benchmarks/results/transfer_vs_steps_<scale>.{csv,md,tex} (under runs/test/ when
 never tables/, which holds only what `fpme reproduce` writes.
 
     python benchmarks/transfer_vs_steps.py --generators mraa:ewp mraa:none --steps 300 900 [--seed 0] [--device auto]
+    python benchmarks/transfer_vs_steps.py --generators mraa:ewp --steps 300 --set lr=6e-4   # a training setting changed
+
+`--set FIELD=VALUE` changes a `fpme.train.TrainConfig` field for every run (each setting trains its own run folder);
+the table is then written as transfer_vs_steps_<scale>_<settings>.
 
 Columns: motion error in the AU regions (px), its paired difference to the copy-source floor on the same cases
 (negative: closer to the true motion than a still face), motion transfer (share of the true AU-region motion the
 clip carries), PSNR; means and 95 % t-intervals over the cases.
 """
-import argparse, time
+import argparse, ast, re, time
 import numpy as np, pandas as pd
 from fpme.core import get_device, save_result_table, markdown_table, project_path, in_test, runs_dir
 from fpme.animate import prepare_driving
@@ -44,7 +48,10 @@ def main():
     ap.add_argument('--generators', nargs='+', default=['mraa:ewp'], help='model:prior pairs, e.g. mraa:awp fomm:none')
     ap.add_argument('--steps', type=int, nargs='+', default=[300, 900])
     ap.add_argument('--seed', type=int, default=0); ap.add_argument('--scale', default='smoke'); ap.add_argument('--device', default='auto')
+    ap.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='TrainConfig fields for every run, e.g. lr=6e-4')
     a = ap.parse_args(); dev = get_device(a.device)
+    overrides = {k: ast.literal_eval(v) for k, v in (x.split('=', 1) for x in a.set)}
+    tag = re.sub(r'[^A-Za-z0-9.-]+', '', '_'.join(f'{k}-{v}' for k, v in overrides.items()).replace(',', '_').replace('_', '-'))
     gens = tuple(tuple(g.split(':')) for g in a.generators)
     data = corpora(a.scale); cases = protocol_cases(a.scale)
     truths = {case: ground_truth(t, r) for case, t, r in cases}
@@ -53,7 +60,7 @@ def main():
     rows = [summary('copy source', 0, 0.0, floor.assign(vs_copy=0.0))]
     for n in a.steps:
         t0 = time.time()
-        runs = trained_generators(a.scale, dev, seeds=(a.seed,), steps=n, generators=gens)  # trains the missing ones, in parallel on a CPU
+        runs = trained_generators(a.scale, dev, seeds=(a.seed,), steps=n, generators=gens, overrides=overrides or None)  # trains the missing ones, in parallel on a CPU
         minutes = (time.time() - t0) / 60
         for (model, prior, seed), out in runs.items():
             net = load_generator(out, dev)[0]
@@ -62,10 +69,10 @@ def main():
             rows.append(summary(generator_name(model, prior), n, minutes, s))
         print(markdown_table(display(rows)), flush=True)
     name = experiment_scale(a.scale)[0]
-    stamp = (f"scale={name}, device={dev.type}, seed={a.seed}, {len(cases)} held-out cases (9 driving clips x 2 templates), "
+    stamp = (f"scale={name}, device={dev.type}, seed={a.seed}, training settings changed: {overrides or 'none'}, {len(cases)} held-out cases (9 driving clips x 2 templates), "
              f"data={data.source}; training min: wall time of training all generators of a step count together")
     out = runs_dir('test', 'benchmarks') if in_test() else project_path('benchmarks', 'results')
-    files = save_result_table(pd.DataFrame(rows), f'transfer_vs_steps_{name}', display(rows), stamp, folder=out)
+    files = save_result_table(pd.DataFrame(rows), f'transfer_vs_steps_{name}' + (f'_{tag}' if tag else ''), display(rows), stamp, folder=out)
     print(f"\n{stamp}\ntable: {files[0]} (.md, .tex)")
 
 

@@ -12,7 +12,8 @@ import torch
 from scipy.spatial import ConvexHull
 from tqdm import tqdm
 from .core import get_device, atomic_write
-from .prior import norm_keypoints
+from .prior import norm_keypoints, gaussian_maps
+from .keypoints import AU_GROUPS, keypoint_groups
 from fpme.landmarks import (
     read_image,
     read_clip,
@@ -26,8 +27,10 @@ from fpme.landmarks import (
 
 
 # %% auto #0
-__all__ = ['VIDEO_FPS', 'DIFF_GAIN', 'expand', 'movement_scale', 'relative_motion', 'animate', 'to_tensor', 'from_tensor',
-           'prepare_source', 'prepare_driving', 'write_video', 'comparison', 'animate_files', 'enlarge']
+__all__ = ['VIDEO_FPS', 'DIFF_GAIN', 'REGION_VARIANCE', 'REGION_EDGE', 'REGION_ALIASES', 'expand', 'movement_scale',
+           'relative_motion', 'animate', 'to_tensor', 'from_tensor', 'prepare_source', 'prepare_driving', 'write_video',
+           'comparison', 'parse_regions', 'region_closeness', 'region_mask', 'select_regions', 'animate_files',
+           'enlarge']
 
 # %% ../nbs/api/19_animate.ipynb #cfaf5af1
 def _tensors(motion:dict)->dict: return {k: v for k, v in motion.items() if torch.is_tensor(v)}
@@ -166,21 +169,75 @@ def comparison(driving:np.ndarray, source:np.ndarray, generated:np.ndarray # (T,
     src = np.broadcast_to(source, generated.shape)
     return np.concatenate([gray3(driving), gray3(src), gray3(generated), heat], axis=2)
 
+# %% ../nbs/api/19_animate.ipynb #4d4a32c1
+REGION_VARIANCE = 0.02  # σ² (normalised units) of the Gaussian around each selected keypoint: twice Eq. 2's 0.01
+REGION_EDGE = (0.05, 0.5)  # the mask rises (smoothstep) from 0 where the nearest selected Gaussian is 0.05 to 1 at 0.5
+REGION_ALIASES = {'mouth': ('mouth corner', 'lips')}  # names that stand for several AU regions
+
+def _region_name(raw:str)->tuple[str, ...]:
+    "The AU regions one user-given name stands for."
+    n = raw.strip().lower().replace('-', ' ').replace('_', ' ')
+    if n in REGION_ALIASES: return REGION_ALIASES[n]
+    for candidate in (n, n[:-1]):   # 'brows' -> 'brow', 'mouth corners' -> 'mouth corner'
+        if candidate in AU_GROUPS: return (candidate,)
+    raise ValueError(f"unknown face region {raw.strip()!r}; choose from {', '.join(AU_GROUPS)} "
+                     f"(or {', '.join(REGION_ALIASES)}), comma-separated, e.g. --regions brows,mouth")
+
+def parse_regions(regions:str|tuple # 'brows,mouth' or ('brow', 'lips')
+                 )->tuple[str, ...]: # AU region names, in `AU_GROUPS` order
+    "The AU regions a selection names."
+    names = regions.split(',') if isinstance(regions, str) else list(regions)
+    chosen = {g for n in names if n.strip() for g in _region_name(n)}
+    if not chosen: raise ValueError(f"no face region in {regions!r}; choose from {', '.join(AU_GROUPS)}")
+    return tuple(g for g in AU_GROUPS if g in chosen)
+
+def region_closeness(keypoints:torch.Tensor, # (18, 2) normalised prior keypoints of the face
+                     regions:str|tuple, # the selection (`parse_regions`)
+                     size:int|tuple, # map side, or (H, W)
+                     layout:str='paper', # keypoint layout (`fpme.keypoints.LAYOUTS`)
+                     variance:float=REGION_VARIANCE # σ² of each keypoint's Gaussian
+                    )->torch.Tensor: # (H, W) in (0, 1]: 1 at a selected keypoint
+    "How close each pixel is to the selected regions: the largest of one Gaussian per keypoint of those regions."
+    groups = parse_regions(regions)
+    chosen = [k for k, g in enumerate(keypoint_groups(layout)) if g in groups]
+    return gaussian_maps(keypoints[None, chosen], size, variance)[0].amax(0)
+
+def region_mask(keypoints:torch.Tensor, # (18, 2) normalised prior keypoints of the face
+                regions:str|tuple, # the selection (`parse_regions`)
+                size:int|tuple, # mask side, or (H, W)
+                layout:str='paper')->torch.Tensor: # (H, W) in [0, 1]
+    "The blend weight of the generated frames: 1 near the selected regions, 0 away from them, smooth between."
+    lo, hi = REGION_EDGE
+    t = ((region_closeness(keypoints, regions, size, layout) - lo) / (hi - lo)).clamp(0, 1)
+    return t * t * (3 - 2 * t)
+
+def select_regions(generated:torch.Tensor, # (T, 3, H, W) generated clip in [0, 1]
+                   source:torch.Tensor, # (3, H, W) the source face
+                   keypoints:torch.Tensor, # (18, 2) normalised prior keypoints of the source
+                   regions:str|tuple, # the regions whose motion is kept
+                   layout:str='paper')->torch.Tensor: # (T, 3, H, W)
+    "The generated clip in the selected regions, the still source elsewhere (a soft blend)."
+    m = region_mask(keypoints.to(generated), regions, generated.shape[-2:], layout)  # (H, W)
+    return m * generated + (1 - m) * source.to(generated)[None]
+
 # %% ../nbs/api/19_animate.ipynb #60520097
 def animate_files(checkpoint:str|Path, # checkpoint.pt or its run folder
                   source:str|Path,     # the face photo
                   driving:str|Path,    # the driving clip (frame folder or video)
                   out:str|Path,        # the .mp4 to write; .gif and _compare.mp4 go beside it
-                  intensity:float=1.0, adapt_scale:bool=False, device='auto')->list[Path]:
+                  intensity:float=1.0, adapt_scale:bool=False, device='auto',
+                  regions:str|tuple|None=None # keep only these regions' motion (`parse_regions`); None: all
+                 )->list[Path]:
     "Load a trained generator, animate `source` with `driving`, and write MP4, GIF and a side-by-side comparison."
     from fpme.models import load_generator
+    if regions is not None: parse_regions(regions)   # a bad name fails before the model loads
     model, cfg = load_generator(checkpoint, device)
     src, kp_s = prepare_source(source, cfg.size)
     drv, kp_d = prepare_driving(driving, cfg.size)
     prior = cfg.prior != 'none'
-    gen = from_tensor(
-        animate(model, src, drv, kp_s if prior else None, kp_d if prior else None, intensity, adapt_scale)
-    )
+    gen = animate(model, src, drv, kp_s if prior else None, kp_d if prior else None, intensity, adapt_scale)
+    if regions is not None: gen = select_regions(gen, src, kp_s, regions)
+    gen = from_tensor(gen)
     out = Path(out).with_suffix('.mp4')
     return [
         write_video(gen, out),
@@ -189,7 +246,6 @@ def animate_files(checkpoint:str|Path, # checkpoint.pt or its run folder
             comparison(from_tensor(drv), from_tensor(src[None])[0], gen), out.with_name(out.stem + '_compare.mp4')
         ),
     ]
-
 
 # %% ../nbs/api/19_animate.ipynb #a3549a43
 def enlarge(model,               # a trained generator (from `fpme.models.load_generator`)

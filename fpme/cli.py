@@ -191,7 +191,7 @@ def cmd_animate(args):
     "Drive a face photo with a micro-expression clip; write MP4, GIF and a side-by-side comparison."
     from fpme.animate import animate_files
     try: files = animate_files(args.checkpoint, args.source, args.driving, args.out, args.intensity, args.adapt_scale,
-                               args.device)
+                               args.device, args.regions)
     except (OSError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
@@ -370,6 +370,12 @@ def _add_animate(sub):
         '--intensity', type=float, default=1.0, help='scale of the transferred motion (2: amplify, 0.5: attenuate)'
     )
     p.add_argument('--adapt-scale', action='store_true', help="rescale the motion by the faces' size ratio")
+    p.add_argument(
+        '--regions',
+        default=None,
+        help="keep only these face regions' motion, comma-separated: brows, eyes, nose, mouth-corners, lips "
+        "(or mouth); the rest of the face stays still. Default: the whole face",
+    )
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda', ...")
     p.set_defaults(func=cmd_animate)
 

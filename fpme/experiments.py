@@ -42,13 +42,14 @@ from .prior import norm_keypoints, PRIORS
 # %% auto #0
 __all__ = ['EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'PROTOCOL_PER_CLASS', 'DATA_KEYS', 'PROTOCOL_DATASETS',
            'TEMPLATE_DATASETS', 'IMAGE_EXTS', 'TRUTH_COLUMNS', 'DATA_FILE', 'DRIVING_FILE', 'GENERATORS', 'PRIOR_NAMES',
-           'GENERATOR_NAMES', 'TRUTH_KINDS', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale', 'experiment_scale',
-           'experiment_dir', 'protocol_clips', 'DataSource', 'DataSpec', 'DataFileError', 'read_data_file',
-           'load_source', 'with_truth', 'split_subjects', 'templates', 'write_image', 'template_files', 'load_template',
-           'write_template', 'driving_clips', 'estimated_apex', 'with_apex', 'training_digest', 'Corpora', 'frame_size',
-           'corpora', 'embedded_data', 'check_data', 'generator_name', 'run_settings', 'generator_dir',
-           'generator_config', 'finished', 'trained_generators', 'programme', 'ground_truth', 'source_keypoints',
-           'generate', 'protocol_cases', 'protocol_dir', 'megc_protocol', 'difference_overlay']
+           'GENERATOR_NAMES', 'TRUTH_KINDS', 'REFERENCES', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale',
+           'experiment_scale', 'experiment_dir', 'protocol_clips', 'DataSource', 'DataSpec', 'DataFileError',
+           'read_data_file', 'load_source', 'with_truth', 'split_subjects', 'templates', 'write_image',
+           'template_files', 'load_template', 'write_template', 'driving_clips', 'estimated_apex', 'with_apex',
+           'training_digest', 'Corpora', 'frame_size', 'corpora', 'embedded_data', 'check_data', 'generator_name',
+           'run_settings', 'generator_dir', 'generator_config', 'finished', 'trained_generators', 'programme',
+           'ground_truth', 'source_keypoints', 'generate', 'protocol_cases', 'protocol_dir', 'megc_protocol',
+           'reference_clips', 'difference_overlay']
 
 # %% ../nbs/api/21_experiments.ipynb #73d04bc2
 @dataclass(frozen=True)
@@ -499,11 +500,14 @@ def generator_dir(scale:str, cfg, # a TrainConfig
     d = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return experiment_dir(scale)/'generators'/f'{cfg.model}_{cfg.prior}_seed{cfg.seed}_{d}'
 
-def generator_config(scale:str, model:str, prior:str, seed:int, steps:int|None=None):
+def generator_config(scale:str, model:str, prior:str, seed:int, steps:int|None=None,
+                     overrides:dict|None=None # further TrainConfig fields (lr, batch_size, ...), the same for all six
+                    ):
     "The training configuration of one generator at a scale (same data, steps and seed rule for all six)."
     _, sc = experiment_scale(scale)
     steps = steps or sc.steps
-    return make_config(model, prior, sc.model_scale, steps=steps, seed=seed, checkpoint_every=max(1, steps // 3))
+    return make_config(model, prior, sc.model_scale, **{'steps': steps, 'seed': seed,
+                                                        'checkpoint_every': max(1, steps // 3), **(overrides or {})})
 
 # %% ../nbs/api/21_experiments.ipynb #ac4af1eb
 def finished(out:Path, steps:int)->bool:
@@ -513,9 +517,9 @@ def finished(out:Path, steps:int)->bool:
     ] >= steps
 
 def _train_run(scale:str, model:str, prior:str, seed:int, steps:int|None, device, progress:bool,
-               data:str|Path|None=None)->float:
+               data:str|Path|None=None, overrides:dict|None=None)->float:
     "Train (or resume) one run of a scale on the generators' training clips; its seconds (a `parallel_map` job)."
-    cfg = generator_config(scale, model, prior, seed, steps)
+    cfg = generator_config(scale, model, prior, seed, steps, overrides)
     out = generator_dir(scale, cfg, data)
     d = corpora(scale, data)
     pairs = FramePairs(d.gen_train, size=d.size).prepare()
@@ -530,27 +534,28 @@ def trained_generators(scale:str, # 'smoke' or 'full'
                        generators:tuple=GENERATORS, # (model, prior) pairs
                        progress:bool=False, # show training bars (one process) or a line per finished run
                        workers:int|None=None, # training processes (default `job_workers`: one per CPU core; GPU: 1)
-                       data:str|Path|None=None # the data file (None: the embedded default)
+                       data:str|Path|None=None, # the data file (None: the embedded default)
+                       overrides:dict|None=None # further TrainConfig fields for all of them (a new run folder each)
                       )->dict:
     "Run folders of every (model, prior, seed), training (or resuming) the missing ones on `corpora(...).gen_train`."
     _, sc = experiment_scale(scale)
     seeds = sc.seeds if seeds is None else seeds
     runs = {
-        (m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps), data)
+        (m, p, s): generator_dir(scale, generator_config(scale, m, p, s, steps, overrides), data)
         for m, p in generators
         for s in seeds
     }
-    todo = [k for k, out in runs.items() if not finished(out, generator_config(scale, *k, steps).steps)]
+    todo = [k for k, out in runs.items() if not finished(out, generator_config(scale, *k, steps, overrides).steps)]
     workers = job_workers(device, len(todo)) if workers is None else workers
     if todo: print(f"training {len(todo)} generator run(s) in {min(workers, len(todo))} process(es)", flush=True)
     t0 = time.time()
     from fpme.experiments import _train_run  # by its module name: worker processes import it
-    jobs = [(scale, *k, steps, device, progress and workers <= 1, data) for k in todo]
+    jobs = [(scale, *k, steps, device, progress and workers <= 1, data, overrides) for k in todo]
     secs = parallel_map(_train_run, jobs, workers)
     for k, s in zip(todo, secs):
         print(
             f"trained {generator_name(*k[:2])} seed {k[2]}: "
-            f"{generator_config(scale, *k, steps).steps} steps in {s:.0f} s"
+            f"{generator_config(scale, *k, steps, overrides).steps} steps in {s:.0f} s"
         )
     if todo: print(f"all trained in {time.time() - t0:.0f} s")
     return runs
@@ -685,6 +690,33 @@ def _scores_key(generated:pd.DataFrame)->str:
     import inspect, fpme.metrics, fpme.synth
     code = inspect.getsource(fpme.metrics) + inspect.getsource(fpme.synth) + inspect.getsource(ground_truth)
     return hashlib.sha256((generated.to_csv(index=False) + code).encode()).hexdigest()
+
+# %% ../nbs/api/21_experiments.ipynb #a4b8ea53
+REFERENCES = ('perfect transfer', 'still face')  # reference rows: the ground truth rendered; the template still
+
+def _reference_key()->str:
+    "What the reference clips depend on: the renderer's and the ground truth's code."
+    import inspect, fpme.synth
+    return hashlib.sha256((inspect.getsource(fpme.synth) + inspect.getsource(ground_truth)).encode()).hexdigest()[:8]
+
+def reference_clips(scale:str, # 'smoke' or 'full'
+                    per_class:int|None=None, # driving clips per class (as `protocol_cases`)
+                    data:str|Path|None=None # the data file (None: the embedded default)
+                   )->pd.DataFrame: # clip table, one row per (reference, case)
+    "The protocol's reference transfers, written once: each case's ground truth and the still template."
+    out = protocol_dir(scale, data)/f'reference_{_reference_key()}'
+    kinds = REFERENCES if corpora(scale, data).truth else REFERENCES[1:]   # real data: no ground truth to render
+    rows = []
+    for n, (case, t, r) in enumerate(protocol_cases(scale, per_class, data)):
+        for kind in kinds:
+            folder = out/kind.replace(' ', '_')/case.replace('/', '_').replace('|', '__')
+            if not (folder/'landmarks.npy').is_file():
+                still = np.repeat(t.image[None], int(r.n_frames), 0)
+                frames = ground_truth(t, r)[0] if kind == REFERENCES[0] else still
+                write_clip(folder, frames, np.broadcast_to(t.landmarks, (int(r.n_frames), *t.landmarks.shape)))
+            rows.append(generated_row(r, f'reference/{kind}/{n:02d}', f'template/{t.name}', folder, generator=kind,
+                                      seed=-1, template=t.name, driving_clip=r.clip_id, case=case))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/api/21_experiments.ipynb #9a63f7c3
 DIFF_GAIN = 8        # differences amplified this much before colouring (micro motion is a few grey levels)

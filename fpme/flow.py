@@ -5,7 +5,7 @@
 # %% ../nbs/api/27_flow.ipynb #82f72756
 from __future__ import annotations
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import numpy as np, pandas as pd, torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -16,11 +16,11 @@ from .samplers import clip_key, load_prepared, prepared_path
 
 # %% auto #0
 __all__ = ['FARNEBACK', 'MASK_DILATE', 'FLOW_SIDE', 'FLOW_CHANNELS', 'FLOW_ARCHS', 'FLOW_CACHE_VERSION', 'STST_FILTERS',
-           'STST_POOL', 'STST_AVG', 'OFF_FILTERS', 'OFF_KERNEL', 'OFF_HIDDEN', 'MIRROR', 'farneback_flow',
-           'optical_strain', 'mean_frame', 'apex_index', 'face_mask', 'flow_image', 'FlowConfig', 'view_offsets',
-           'clip_flow', 'flow_features', 'labels', 'load_flow', 'STSTNet', 'OffApexNet', 'FlowRecognizer',
-           'mirror_flow', 'train_flow', 'predict_flow', 'fit_predict_flow', 'fit_flow', 'flow_scores', 'frames_flow',
-           'transfer_flow']
+           'STST_POOL', 'STST_AVG', 'OFF_FILTERS', 'OFF_KERNEL', 'OFF_HIDDEN', 'MIRROR', 'MEMBER_STRIDE',
+           'farneback_flow', 'optical_strain', 'mean_frame', 'apex_index', 'face_mask', 'flow_image', 'FlowConfig',
+           'view_offsets', 'clip_flow', 'flow_features', 'labels', 'load_flow', 'STSTNet', 'OffApexNet',
+           'FlowRecognizer', 'mirror_flow', 'FlowEnsemble', 'train_flow', 'predict_flow', 'fit_predict_flow',
+           'fit_flow', 'flow_scores', 'frames_flow', 'transfer_flow']
 
 # %% ../nbs/api/27_flow.ipynb #2317d47f
 FARNEBACK = dict(  # cv2.calcOpticalFlowFarneback's settings (OpenCV's tutorial values, Gaussian window)
@@ -114,6 +114,7 @@ class FlowConfig:
     batch_size: int = 16   # clips per step
     lr: float = 1e-3       # Adam
     flip: float = 0.5      # left-right mirror probability (training only; u changes sign)
+    members: int = 1       # networks trained from different seeds and averaged (soft vote); 1: one network
     seed: int = 0
 
 def view_offsets(jitter:int # frames the onset or the apex may move
@@ -266,12 +267,27 @@ def _flow_batch(x:torch.Tensor, y:torch.Tensor, n:int, rng:np.random.Generator, 
     mirror = torch.from_numpy(rng.random(n) < flip).view(-1, 1, 1, 1)
     return torch.where(mirror, mirror_flow(xb), xb), y[torch.from_numpy(i)]
 
+MEMBER_STRIDE = 1000  # member k of an ensemble of seed s trains with seed s·MEMBER_STRIDE + k
+
+class FlowEnsemble(nn.Module):
+    "Several flow recognisers voting softly: the log of their mean class probabilities."
+    def __init__(self, members:list):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x:torch.Tensor # (B, 3, S, S)
+               )->torch.Tensor:      # (B, num_classes) log mean probabilities
+        return torch.stack([m(x).softmax(-1) for m in self.members]).mean(0).log()
+
 def train_flow(cfg:FlowConfig, # what to train
                real:tuple, # (features, labels) of the real training clips (`load_flow`)
                gen:tuple|None=None, # (features, labels) of generated clips, or None
                lam:float=1.0, # λ, the weight of the generated clips' loss
-               device='auto')->FlowRecognizer:
+               device='auto')->nn.Module: # a FlowRecognizer, or a FlowEnsemble when cfg.members > 1
     "Train a flow recogniser on L_real (+ λ·L_gen); returns it in eval mode."
+    if cfg.members > 1:
+        seeds = [cfg.seed * MEMBER_STRIDE + k for k in range(cfg.members)]
+        return FlowEnsemble([train_flow(replace(cfg, members=1, seed=s), real, gen, lam, device) for s in seeds]).eval()
     dev = get_device(device)
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)

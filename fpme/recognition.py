@@ -16,10 +16,11 @@ from .datasets import EMOTION3
 from .samplers import ClipSamples
 
 # %% auto #0
-__all__ = ['R2PLUS1D_STEM_MID', 'STAGE_WIDTHS', 'BACKBONES', 'uf1', 'RECOGNITION_SCALES', 'Conv3DSimple', 'Conv3DNoTemporal',
-           'Conv2Plus1D', 'mid_width', 'BasicBlock', 'basic_stem', 'r2plus1d_stem', 'VideoResNet', 'r3d_18', 'mc3_18',
-           'r2plus1d_18', 'load_backbone_weights', 'accuracy', 'f1_macro', 'uar', 'RecognitionConfig',
-           'recognition_config', 'load_samples', 'train_recognizer', 'predict', 'fit_predict']
+__all__ = ['R2PLUS1D_STEM_MID', 'STAGE_WIDTHS', 'BACKBONES', 'uf1', 'BOOTSTRAP_REPLICATES', 'RECOGNITION_SCALES', 'Conv3DSimple',
+           'Conv3DNoTemporal', 'Conv2Plus1D', 'mid_width', 'BasicBlock', 'basic_stem', 'r2plus1d_stem', 'VideoResNet',
+           'r3d_18', 'mc3_18', 'r2plus1d_18', 'load_backbone_weights', 'accuracy', 'f1_macro', 'uar',
+           'run_case_bootstrap', 'RecognitionConfig', 'recognition_config', 'load_samples', 'train_recognizer',
+           'predict', 'fit_predict']
 
 # %% ../nbs/api/24_recognition.ipynb #1da7f12b
 class Conv3DSimple(nn.Conv3d):
@@ -175,6 +176,37 @@ def uar(y_true, y_pred, n_classes:int=len(EMOTION3))->float:
     return float((np.diag(c)[present] / c.sum(1)[present]).mean())
 
 uf1 = f1_macro  # MEGC's name, for LOSO-pooled predictions
+
+# %% ../nbs/api/24_recognition.ipynb #97fdad86
+BOOTSTRAP_REPLICATES = 2000  # bootstrap draws (the percentile interval's ends move by < 0.01 F1 beyond this)
+
+def run_case_bootstrap(y_true, # (C,) true classes of the clips
+                       pred_a, # (R, C) predicted classes: one row per run
+                       pred_b=None, # (R, C) a second set by the same runs on the same clips, or None
+                       metric=f1_macro, # score of one run on a set of clips: metric(y_true, y_pred)
+                       replicates:int=BOOTSTRAP_REPLICATES, # bootstrap draws
+                       confidence:float=0.95, # coverage of the percentile interval
+                       seed:int=0 # the draws' seed
+                      )->dict: # estimate, lo, hi, p_le_0, runs, clips
+    "Mean score over runs (or the paired difference A − B) with a bootstrap interval over runs and clips together."
+    y = np.asarray(y_true)
+    a = np.atleast_2d(np.asarray(pred_a))
+    b = None if pred_b is None else np.atleast_2d(np.asarray(pred_b))
+    if a.shape[1] != len(y) or (b is not None and b.shape != a.shape):
+        raise ValueError(f"predictions {a.shape} and {None if b is None else b.shape} do not match {len(y)} clips "
+                         "(one row per run, one column per clip, the same runs and clips in both sets)")
+    def score(runs, clips):
+        s = [metric(y[clips], a[r, clips]) - (metric(y[clips], b[r, clips]) if b is not None else 0) for r in runs]
+        return float(np.mean(s))
+    rng = np.random.default_rng(seed)
+    n_runs, n_clips = a.shape
+    draws = np.array([score(rng.integers(n_runs, size=n_runs), rng.integers(n_clips, size=n_clips))
+                      for _ in range(replicates)])
+    tail = (1 - confidence) / 2 * 100
+    lo, hi = np.percentile(draws, [tail, 100 - tail])
+    estimate = score(range(n_runs), np.arange(n_clips))
+    return dict(estimate=estimate, lo=float(lo), hi=float(hi), p_le_0=float((draws <= 0).mean()), runs=n_runs,
+                clips=n_clips)
 
 # %% ../nbs/api/24_recognition.ipynb #29d4a29f
 @dataclass(frozen=True)

@@ -83,3 +83,11 @@ def test_synth_writes_a_labelled_corpus_and_resumes(tmp_path):
     r = fpme('synth', '--out', tmp_path/'c', '--clips', 3, '--size', 48, '--seed', 5)
     assert r.returncode == 0 and (tmp_path/'c'/'00001'/'img000.png').read_bytes() == first
     assert pd.read_csv(tmp_path/'c'/'manifest.csv').drop(columns='path').equals(m.drop(columns='path'))
+
+
+def test_animate_names_an_unknown_region_before_loading_anything(photos):
+    r = fpme('animate', '--checkpoint', photos/'no_run', '--source', photos/'hopper.jpg', '--driving', photos,
+             '--out', photos/'out.mp4', '--regions', 'brows,ears')
+    assert r.returncode == 1
+    assert "unknown face region 'ears'" in r.stderr and 'brow' in r.stderr
+    assert not (photos/'out.mp4').exists()
