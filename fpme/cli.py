@@ -404,8 +404,9 @@ def _add_reproduce(sub):
     p.add_argument(
         '--scale',
         default='smoke',
-        choices=('smoke', 'full'),
-        help='smoke: minutes on a CPU; full: the paper\'s sizes on a GPU',
+        choices=('smoke', 'cpu', 'full'),
+        help="smoke: minutes on a CPU (CI); cpu: the smoke models 3x longer, 5 seeds, 2-3 hours on a CPU; "
+        "full: the paper's sizes on a GPU",
     )
     p.add_argument('--device', default=None, help="'auto', 'cpu', 'cuda' (default: params/<scale>.yaml's)")
     p.add_argument(

@@ -40,11 +40,11 @@ from .animate import animate, to_tensor, from_tensor, prepare_driving
 from .prior import norm_keypoints, PRIORS
 
 # %% auto #0
-__all__ = ['EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'PROTOCOL_PER_CLASS', 'DATA_KEYS', 'PROTOCOL_DATASETS',
-           'TEMPLATE_DATASETS', 'IMAGE_EXTS', 'TRUTH_COLUMNS', 'DATA_FILE', 'DRIVING_FILE', 'GENERATORS', 'PRIOR_NAMES',
-           'GENERATOR_NAMES', 'TRUTH_KINDS', 'REFERENCES', 'DIFF_GAIN', 'OVERLAY_ALPHA', 'ExperimentScale',
-           'experiment_scale', 'experiment_dir', 'protocol_clips', 'DataSource', 'DataSpec', 'DataFileError',
-           'read_data_file', 'load_source', 'with_truth', 'split_subjects', 'templates', 'write_image',
+__all__ = ['CPU_STEPS', 'EXPERIMENT_SCALES', 'TRAIN_CORPUS_SEED', 'TEST_CORPUS_SEED', 'PROTOCOL_PER_CLASS', 'DATA_KEYS',
+           'PROTOCOL_DATASETS', 'TEMPLATE_DATASETS', 'IMAGE_EXTS', 'TRUTH_COLUMNS', 'DATA_FILE', 'DRIVING_FILE',
+           'GENERATORS', 'PRIOR_NAMES', 'GENERATOR_NAMES', 'TRUTH_KINDS', 'REFERENCES', 'DIFF_GAIN', 'OVERLAY_ALPHA',
+           'ExperimentScale', 'experiment_scale', 'experiment_dir', 'protocol_clips', 'DataSource', 'DataSpec',
+           'DataFileError', 'read_data_file', 'load_source', 'with_truth', 'split_subjects', 'templates', 'write_image',
            'template_files', 'load_template', 'write_template', 'driving_clips', 'estimated_apex', 'with_apex',
            'training_digest', 'Corpora', 'frame_size', 'corpora', 'embedded_data', 'check_data', 'generator_name',
            'run_settings', 'generator_dir', 'generator_config', 'finished', 'trained_generators', 'programme',
@@ -61,10 +61,14 @@ class ExperimentScale:
     seeds: tuple      # generator training seeds (each generator is trained once per seed)
     model_scale: str  # the models' and training's scale ('smoke' or 'full')
 
+CPU_STEPS = 900  # the cpu scale's steps: where the smoke models' transfer was still rising (transfer_vs_steps)
+
 EXPERIMENT_SCALES = {
     # 2-core CPU, minutes
     'smoke': ExperimentScale(train_clips=48, test_clips=30, steps=TRAIN_SCALES['smoke']['steps'], seeds=(0, 1),
                              model_scale='smoke'),
+    # 2-core CPU, 2-3 hours, outside CI: the smoke models trained three times longer, five seeds each
+    'cpu': ExperimentScale(train_clips=48, test_clips=30, steps=CPU_STEPS, seeds=(0, 1, 2, 3, 4), model_scale='smoke'),
     # GPU, the paper's sizes
     'full': ExperimentScale(train_clips=3000, test_clips=300, steps=TRAIN_SCALES['full']['steps'], seeds=(0, 1, 2),
                             model_scale='full'),

@@ -91,3 +91,16 @@ def test_animate_names_an_unknown_region_before_loading_anything(photos):
     assert r.returncode == 1
     assert "unknown face region 'ears'" in r.stderr and 'brow' in r.stderr
     assert not (photos/'out.mp4').exists()
+
+
+def test_reproduce_knows_the_cpu_scale():
+    "The cpu scale (issue 12): the smoke models trained longer with five seeds, more recogniser seeds; listed, not run."
+    from fpme.experiments import EXPERIMENT_SCALES
+    from fpme.reproduce import read_params, notebook_params
+    r = fpme('reproduce', '--scale', 'cpu', '--list')
+    assert r.returncode == 0, r.stderr
+    assert 'table7_augmented_recognition' in r.stdout
+    cpu, smoke = EXPERIMENT_SCALES['cpu'], EXPERIMENT_SCALES['smoke']
+    assert len(cpu.seeds) >= 5 and cpu.steps > smoke.steps and cpu.model_scale == smoke.model_scale
+    p = notebook_params(ROOT/'nbs'/'paper'/'table7_augmented_recognition.ipynb', read_params('cpu'))
+    assert p['scale'] == 'cpu' and len(p['seeds']) >= 5 and len(p['flow_seeds']) >= 5
