@@ -16,11 +16,16 @@ The row 'ground truth' applies the same selection to the ground truth itself: wh
 Results go to benchmarks/results/region_transfer_<scale>.{csv,md,tex} (under runs/test/ when run by the tests).
 
     python benchmarks/region_transfer.py [--generators fomm:awp mraa:awp] [--seed 0] [--scale smoke]
+    python benchmarks/region_transfer.py --widths 0.02 0.03 0.045   # also the region's width against stillness
+
+`--widths` first applies the selection to the ground truth alone with each σ² (`REGION_VARIANCE`) for the blend,
+measured in the default width's pixels, and writes region_width_<scale>.{csv,md,tex}; the main table follows.
 """
 import argparse
 import numpy as np, pandas as pd
 from fpme.core import get_device, save_result_table, markdown_table, project_path, in_test, runs_dir
-from fpme.animate import prepare_driving, select_regions, region_closeness, to_tensor, from_tensor, REGION_EDGE
+from fpme.animate import (prepare_driving, select_regions, region_closeness, to_tensor, from_tensor, REGION_EDGE,
+                          REGION_VARIANCE)
 from fpme.keypoints import AU_GROUPS
 from fpme.metrics import flow_from_first, transfer_ratio, mean_ci
 from fpme.models import load_generator
@@ -54,6 +59,33 @@ def case_rows(name, clip, t, truth, ft, size):
     return rows
 
 
+def blend(clip, t, kp, g, size, variance):
+    "The selection of one region from a clip with a region width of `variance` (`fpme.animate.region_mask`'s blend)."
+    lo, hi = REGION_EDGE
+    x = ((region_closeness(kp, (g,), size, variance=variance) - lo) / (hi - lo)).clamp(0, 1)
+    m = x * x * (3 - 2 * x)
+    return from_tensor(m * to_tensor(clip) + (1 - m) * to_tensor(t.image)[None])
+
+
+def width_sweep(cases, truths, flows, size, widths):
+    "Per width: the ground truth's transfer kept in its regions and the motion left elsewhere (default-width pixels)."
+    rows = []
+    for w in widths:
+        kept, left = [], []
+        for c, t, r in cases:
+            kp = source_keypoints(t, size)
+            clo = {g: region_closeness(kp, (g,), size).numpy() for g in AU_GROUPS}
+            for g in AU_GROUPS:
+                core = clo[g] >= CORE
+                away = np.any([clo[h] >= CORE for h in AU_GROUPS if h != g], 0) & (clo[g] < AWAY)
+                if magnitude(flows[c], core) < MOVES: continue
+                fs = flow_from_first(blend(truths[c], t, kp, g, size, w))
+                kept.append(transfer_ratio(fs, flows[c], core))
+                left.append(magnitude(fs, away))
+        rows.append(dict(width=w, kept=float(np.mean(kept)), elsewhere=float(np.nanmean(left)), cases=len(kept)))
+    return pd.DataFrame(rows)
+
+
 def summarise(rows):
     "Means (95 % t-intervals for the paired transfer difference) per generator and region, over cases that move it."
     df = pd.DataFrame(rows)
@@ -84,6 +116,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--scale', default='smoke')
     ap.add_argument('--device', default='auto')
+    ap.add_argument('--widths', type=float, nargs='*', default=None, help='σ² of the region (REGION_VARIANCE) to compare')
     a = ap.parse_args()
     dev = get_device(a.device)
     gens = tuple(tuple(g.split(':')) for g in a.generators)
@@ -92,6 +125,18 @@ def main():
     drivers = {r.clip_id: prepare_driving(r.path, data.size, progress=False) for _, _, r in cases}
     truths = {case: ground_truth(t, r)[0] for case, t, r in cases}
     flows = {case: flow_from_first(truths[case]) for case, _, _ in cases}
+    scale = experiment_scale(a.scale)[0]
+    out = runs_dir('test', 'benchmarks') if in_test() else project_path('benchmarks', 'results')
+    if a.widths:
+        w = width_sweep(cases, truths, flows, data.size, a.widths)
+        wd = pd.DataFrame({'region width σ²': w.width.map(lambda v: f'{v:g}' + (' (default)' if v == REGION_VARIANCE else '')),
+                           'transfer kept in the region': w.kept.map('{:.3f}'.format),
+                           'motion left elsewhere (px)': w.elsewhere.map('{:.4f}'.format), 'region-cases': w.cases})
+        stamp = (f"`python benchmarks/region_transfer.py --widths {' '.join(map(str, a.widths))}`; scale={scale}, ground truth "
+                 f"of {len(cases)} held-out cases; measured in the default width's pixels; the truth moves about 0.17 px there")
+        print(markdown_table(wd))
+        files = save_result_table(w, f'region_width_{scale}', wd, stamp, folder=out)
+        print(f"\n{stamp}\ntable: {files[0]} (.md, .tex)\n")
     rows = [x for c, t, r in cases for x in case_rows('ground truth', truths[c], t, truths[c], flows[c], data.size)]
     runs = trained_generators(a.scale, dev, seeds=(a.seed,), generators=gens)   # the reproduction's runs where they exist
     for (model, prior, seed), out in runs.items():
@@ -100,13 +145,11 @@ def main():
         for c, t, r in cases:
             rows += case_rows(name, generate(net, t, drivers[r.clip_id]), t, truths[c], flows[c], data.size)
     s = summarise(rows)
-    scale = experiment_scale(a.scale)[0]
     stamp = (f"`python benchmarks/region_transfer.py --generators {' '.join(a.generators)} --seed {a.seed}`; scale={scale}, "
              f"device={dev.type}, generator seed {a.seed}, {len(cases)} held-out cases, data={data.source}; region pixels: "
              f"closeness ≥ {CORE}; elsewhere: other regions' pixels where the kept region's closeness < {AWAY}; cases "
              f"where the truth moves the region ≥ {MOVES} px")
     print(markdown_table(display(s)))
-    out = runs_dir('test', 'benchmarks') if in_test() else project_path('benchmarks', 'results')
     files = save_result_table(s, f'region_transfer_{scale}', display(s), stamp, folder=out)
     print(f"\n{stamp}\ntable: {files[0]} (.md, .tex)")
 
