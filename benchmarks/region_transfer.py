@@ -59,14 +59,6 @@ def case_rows(name, clip, t, truth, ft, size):
     return rows
 
 
-def blend(clip, t, kp, g, size, variance):
-    "The selection of one region from a clip with a region width of `variance` (`fpme.animate.region_mask`'s blend)."
-    lo, hi = REGION_EDGE
-    x = ((region_closeness(kp, (g,), size, variance=variance) - lo) / (hi - lo)).clamp(0, 1)
-    m = x * x * (3 - 2 * x)
-    return from_tensor(m * to_tensor(clip) + (1 - m) * to_tensor(t.image)[None])
-
-
 def width_sweep(cases, truths, flows, size, widths):
     "Per width: the ground truth's transfer kept in its regions and the motion left elsewhere (default-width pixels)."
     rows = []
@@ -79,7 +71,7 @@ def width_sweep(cases, truths, flows, size, widths):
                 core = clo[g] >= CORE
                 away = np.any([clo[h] >= CORE for h in AU_GROUPS if h != g], 0) & (clo[g] < AWAY)
                 if magnitude(flows[c], core) < MOVES: continue
-                fs = flow_from_first(blend(truths[c], t, kp, g, size, w))
+                fs = flow_from_first(from_tensor(select_regions(to_tensor(truths[c]), to_tensor(t.image), kp, (g,), variance=w)))
                 kept.append(transfer_ratio(fs, flows[c], core))
                 left.append(magnitude(fs, away))
         rows.append(dict(width=w, kept=float(np.mean(kept)), elsewhere=float(np.nanmean(left)), cases=len(kept)))
@@ -139,8 +131,8 @@ def main():
         print(f"\n{stamp}\ntable: {files[0]} (.md, .tex)\n")
     rows = [x for c, t, r in cases for x in case_rows('ground truth', truths[c], t, truths[c], flows[c], data.size)]
     runs = trained_generators(a.scale, dev, seeds=(a.seed,), generators=gens)   # the reproduction's runs where they exist
-    for (model, prior, seed), out in runs.items():
-        net = load_generator(out, dev)[0]
+    for (model, prior, seed), run in runs.items():
+        net = load_generator(run, dev)[0]
         name = generator_name(model, prior)
         for c, t, r in cases:
             rows += case_rows(name, generate(net, t, drivers[r.clip_id]), t, truths[c], flows[c], data.size)

@@ -205,19 +205,23 @@ def region_closeness(keypoints:torch.Tensor, # (18, 2) normalised prior keypoint
 def region_mask(keypoints:torch.Tensor, # (18, 2) normalised prior keypoints of the face
                 regions:str|tuple, # the selection (`parse_regions`)
                 size:int|tuple, # mask side, or (H, W)
-                layout:str='paper')->torch.Tensor: # (H, W) in [0, 1]
+                layout:str='paper', # keypoint layout (`fpme.keypoints.LAYOUTS`)
+                variance:float=REGION_VARIANCE # σ² of each keypoint's Gaussian: the region's width
+               )->torch.Tensor: # (H, W) in [0, 1]
     "The blend weight of the generated frames: 1 near the selected regions, 0 away from them, smooth between."
     lo, hi = REGION_EDGE
-    t = ((region_closeness(keypoints, regions, size, layout) - lo) / (hi - lo)).clamp(0, 1)
+    t = ((region_closeness(keypoints, regions, size, layout, variance) - lo) / (hi - lo)).clamp(0, 1)
     return t * t * (3 - 2 * t)
 
 def select_regions(generated:torch.Tensor, # (T, 3, H, W) generated clip in [0, 1]
                    source:torch.Tensor, # (3, H, W) the source face
                    keypoints:torch.Tensor, # (18, 2) normalised prior keypoints of the source
                    regions:str|tuple, # the regions whose motion is kept
-                   layout:str='paper')->torch.Tensor: # (T, 3, H, W)
+                   layout:str='paper', # keypoint layout
+                   variance:float=REGION_VARIANCE # the regions' width (σ²)
+                  )->torch.Tensor: # (T, 3, H, W)
     "The generated clip in the selected regions, the still source elsewhere (a soft blend)."
-    m = region_mask(keypoints.to(generated), regions, generated.shape[-2:], layout)  # (H, W)
+    m = region_mask(keypoints.to(generated), regions, generated.shape[-2:], layout, variance)  # (H, W)
     return m * generated + (1 - m) * source.to(generated)[None]
 
 # %% ../nbs/api/19_animate.ipynb #60520097
