@@ -12,6 +12,7 @@ TINY = {  # script -> (arguments of its tiniest run, a header its table prints)
     'recognition.py': (['--scales', 'smoke', '--archs', 'r3d_18', '--repeats', '1'], 'steps/s'),
     'transfer_vs_steps.py': (['--generators', 'fomm:awp', '--steps', '2', '--device', 'cpu'], 'motion transfer'),
     'flow_recognition.py': (['--tiny'], 'UF1'),
+    'expression_following.py': (['--generators', 'fomm:awp', '--frames', '6', '--device', 'cpu'], 'amplitude ratio'),
     'region_transfer.py': (['--generators', 'fomm:awp', '--device', 'cpu', '--widths', '0.02', '0.03'], 'region alone'),
     'gpu_check.py': (['--tiny', '--device', 'cpu'], 'steps/s'),
     'train_throughput.py': (['--models', 'fomm', '--steps', '1', '--warmup', '0'], 'samples/s'),
