@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from scipy import stats
 from skimage.metrics import structural_similarity
+from .keypoints import N_LANDMARKS
+
 
 # %% auto #0
 __all__ = ['PSNR_CAP', 'FLOW_PARAMS', 'STABLE_POINTS', 'OUTER_EYE_CORNERS', 'BROWS', 'MOUTH_CORNERS', 'INNER_UPPER_LIP',
@@ -149,8 +151,9 @@ INNER_LOWER_LIP = (65, 66, 67)           # inner contour of the lower lip
 SIGNALS = ('mouth width', 'mouth opening', 'brow height')  # what `expression_signals` reads
 
 def _as_clip_landmarks(landmarks)->np.ndarray:
+    "A clip's landmarks as float64 (T, 68, 2), or a clear error."
     lm = np.asarray(landmarks, np.float64)
-    if lm.ndim != 3 or lm.shape[1:] != (68, 2):
+    if lm.ndim != 3 or lm.shape[1:] != (N_LANDMARKS, 2):
         raise ValueError(f"expected dlib's 68 landmarks of a clip as (T, 68, 2), got shape {np.shape(landmarks)}")
     return lm
 
