@@ -52,6 +52,7 @@ DRIVER_SIDE = 256              # px: the built-in drivers are rendered at this s
 DRIVER_FPS = 25                # built-in drivers are filmed at ordinary video rate
 DURATION = 1.6                 # s, onset -> offset of a built-in expression
 MACRO = 0.06                   # apex displacement of a built-in expression, fraction of the face size
+APEX_AT = 0.5                  # share of a built-in expression's duration before its apex
 EXPRESSIONS = {  # built-in driver -> (emotion label, AUs); each AU at weight 1
     'smile': ('happiness', (6, 12)),
     'brow raise': ('surprise', (1, 2)),
@@ -60,6 +61,7 @@ EXPRESSIONS = {  # built-in driver -> (emotion label, AUs); each AU at weight 1
 HEAD_SHIFT = 0.05              # the head-motion control: peak shift, fraction of the face size
 HEAD_ROLL = 5.0                # its peak roll, degrees
 HEAD_ZOOM = 0.05               # its peak change of scale
+HEAD_RISE = 0.5                # its vertical shift, as a share of the horizontal one (upwards while moving right)
 LANDMARK_SIDE = 256            # frames are enlarged to this side before dlib reads them (it needs ~80 px faces)
 FIG_DPI = 80                   # the figure is a large grid of thumbnails
 CONTROLS = ('still (noise floor)', 'head motion only')
@@ -67,7 +69,7 @@ CONTROLS = ('still (noise floor)', 'head motion only')
 
 def programme(emotion, aus, amplitude):
     "A built-in driver's AU programme (no blink: a blink would move the brows' neighbourhood)."
-    return Programme(emotion, aus, tuple(1.0 for _ in aus), amplitude, DURATION, 0.5, DRIVER_FPS, None, 0)
+    return Programme(emotion, aus, tuple(1.0 for _ in aus), amplitude, DURATION, APEX_AT, DRIVER_FPS, None, 0)
 
 
 def head_motion(ident, frames):
@@ -76,7 +78,7 @@ def head_motion(ident, frames):
     out, marks = [], []
     for a in np.sin(np.linspace(0, 2 * np.pi, frames)):
         m = cv2.getRotationMatrix2D((w / 2, h / 2), HEAD_ROLL * a, 1 + HEAD_ZOOM * a)
-        m[:, 2] += HEAD_SHIFT * w * np.array([a, -0.5 * a])
+        m[:, 2] += HEAD_SHIFT * w * np.array([a, -HEAD_RISE * a])
         out.append(cv2.warpAffine(ident.image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
         marks.append(ident.landmarks @ m[:, :2].T + m[:, 2])
     return np.stack(out), np.stack(marks)
